@@ -1,0 +1,150 @@
+//! `inspect FILE`: the claims of a signed component or module, or its WIT world.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use serde_json::json;
+
+use crate::output::{Output, Table};
+use cargo_wasmcloud::inspect::{self as inspecting, WasmInspection};
+use cargo_wasmcloud::sign::keys::{public_key_kind, KeyKind};
+use cargo_wasmcloud::sign::wasm::WasmKind;
+
+#[derive(Debug, Clone, Args)]
+pub struct InspectArgs {
+    /// A component or core module
+    file: PathBuf,
+
+    /// Print only the raw JWT
+    #[arg(long, conflicts_with = "wit")]
+    jwt_only: bool,
+
+    /// Print the component's WIT world instead of its claims
+    #[arg(long, visible_alias = "world")]
+    wit: bool,
+
+    /// Fail unless the file carries claims that are valid now (not expired, not early)
+    #[arg(long)]
+    verify: bool,
+}
+
+pub fn run(args: InspectArgs, out: &Output) -> anyhow::Result<()> {
+    let bytes = std::fs::read(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let shown = args.file.display().to_string();
+    if args.wit {
+        let wit = inspecting::component_wit(&bytes).with_context(|| shown.clone())?;
+        return Ok(out.result(&wit, json!({ "wit": wit }))?);
+    }
+    let inspection = inspecting::inspect_wasm(&bytes).with_context(|| shown.clone())?;
+    let WasmInspection { kind, token } = &inspection;
+    let Some(token) = token else {
+        anyhow::ensure!(!args.verify && !args.jwt_only, "{shown} carries no claims");
+        let text = format!(
+            "{shown}: unsigned {}, no claims embedded",
+            kind_label(*kind)
+        );
+        return Ok(out.result(&text, json!({ "signed": false, "kind": kind }))?);
+    };
+
+    if args.jwt_only {
+        out.result(&token.jwt, json!({ "token": token.jwt }))?;
+    } else {
+        let claims = &token.claims;
+        let meta = &token.metadata;
+        let v = &token.validation;
+        let embedded_wit = *kind == WasmKind::Component && inspecting::has_wit(&bytes);
+        let subject_label = match public_key_kind(&claims.sub) {
+            Some(KeyKind::Service) => "Provider",
+            _ => "Component",
+        };
+        let version = match (&meta.ver, meta.rev) {
+            (Some(ver), Some(rev)) => format!("{ver} ({rev})"),
+            (Some(ver), None) => ver.clone(),
+            (None, Some(rev)) => format!("({rev})"),
+            (None, None) => "None".into(),
+        };
+        let tags = meta.tags.clone().unwrap_or_default();
+        let mut table = Table::default();
+        table
+            .row("Account", &claims.iss)
+            .row(subject_label, &claims.sub)
+            .row("Expires", dated(&v.expires_human, v.expired, "expired"))
+            .row(
+                "Can Be Used",
+                dated(&v.not_before_human, v.cannot_use_yet, "not yet"),
+            )
+            .row("Version", version)
+            .row("Call Alias", meta.call_alias.as_deref().unwrap_or("None"))
+            .row("Embedded WIT", if embedded_wit { "yes" } else { "no" })
+            .row("Hash", &meta.hash)
+            .row(
+                "Tags",
+                if tags.is_empty() {
+                    "None".to_string()
+                } else {
+                    tags.join(", ")
+                },
+            );
+        let title = format!(
+            "{} - {}",
+            meta.name.as_deref().unwrap_or("(unnamed)"),
+            subject_label
+        );
+        let text = format!("{title}\n{}", table.render());
+        out.result(
+            &text,
+            json!({
+                "name": meta.name,
+                "account": claims.iss,
+                "component": claims.sub,
+                "kind": kind,
+                "expires": v.expires_human,
+                "can_be_used": v.not_before_human,
+                "version": meta.ver,
+                "revision": meta.rev,
+                "tags": tags,
+                "call_alias": meta.call_alias,
+                "hash": meta.hash,
+                "embedded_wit": embedded_wit,
+                "issued_at": claims.iat,
+                "expires_at": claims.exp,
+                "not_before": claims.nbf,
+                "expired": v.expired,
+                "cannot_use_yet": v.cannot_use_yet,
+                "signature_valid": v.signature_valid,
+                "section": token.section,
+            }),
+        )?;
+    }
+    if args.verify {
+        let v = &token.validation;
+        anyhow::ensure!(
+            !v.expired,
+            "{shown}: the claims expired {}",
+            v.expires_human
+        );
+        anyhow::ensure!(
+            !v.cannot_use_yet,
+            "{shown}: the claims are not valid yet (valid {})",
+            v.not_before_human
+        );
+    }
+    Ok(())
+}
+
+fn kind_label(kind: WasmKind) -> &'static str {
+    match kind {
+        WasmKind::Component => "component",
+        WasmKind::CoreModule => "core module",
+    }
+}
+
+fn dated(human: &str, flagged: bool, flag: &str) -> String {
+    if flagged {
+        format!("{human} ({flag})")
+    } else {
+        human.to_string()
+    }
+}

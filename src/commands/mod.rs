@@ -1,0 +1,75 @@
+//! The command line: one module per command, each with its clap `Args` and a `run` that
+//! parses, calls the library, and prints.
+
+pub mod claims;
+pub mod inspect;
+pub mod keys;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::output::{Color, Format, Output};
+use cargo_wasmcloud::sign::keys::KeyDir;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo-wasmcloud",
+    bin_name = "cargo wasmcloud",
+    version,
+    about = "Build, sign, compose, push and run wasmCloud components, the cargo way",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// Output format
+    #[arg(short = 'o', long, global = true, value_enum, default_value_t = Format::Text)]
+    pub output: Format,
+
+    /// More detail on stderr (repeat for more). Give it before the command.
+    #[arg(short = 'v', long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// When to use colors
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
+    pub color: Color,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate, list and read nkeys in the key directory
+    Keys(keys::KeysArgs),
+    /// Sign Wasm with wascap claims, or inspect the claims of a signed file
+    Claims(claims::ClaimsArgs),
+    /// Show the claims (and optionally the WIT world) of a component or module
+    Inspect(inspect::InspectArgs),
+}
+
+pub fn run(cli: Cli, out: &Output) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Keys(args) => keys::run(args, out),
+        Command::Claims(args) => claims::run(args, out),
+        Command::Inspect(args) => inspect::run(args, out),
+    }
+}
+
+/// Where keys are kept: `--keys-dir`, else `WASH_KEYS`, else `~/.wash/keys`.
+#[derive(Debug, Clone, Args)]
+pub struct KeyDirArgs {
+    /// Directory of `<name>_<kind>.nk` seed files [default: ~/.wash/keys]
+    #[arg(
+        long = "keys-dir",
+        visible_alias = "directory",
+        env = "WASH_KEYS",
+        value_name = "DIR"
+    )]
+    pub keys_dir: Option<PathBuf>,
+}
+
+impl KeyDirArgs {
+    pub fn resolve(&self) -> anyhow::Result<KeyDir> {
+        Ok(KeyDir::resolve(self.keys_dir.clone())?)
+    }
+}

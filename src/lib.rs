@@ -1,0 +1,6 @@
+//! cargo-wasmcloud: the library behind the `cargo wasmcloud` command. Modules here do the
+//! work and know nothing of the terminal; `src/commands/` parses and prints.
+
+pub mod fsutil;
+pub mod inspect;
+pub mod sign;

@@ -1,0 +1,173 @@
+//! Everything that reaches the terminal: text or JSON on stdout, notes and errors on stderr.
+
+use std::fmt::Write as _;
+use std::io::{self, IsTerminal, Write};
+
+use clap::ValueEnum;
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Color {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl Color {
+    pub fn to_clap(self) -> clap::ColorChoice {
+        match self {
+            Color::Auto => clap::ColorChoice::Auto,
+            Color::Always => clap::ColorChoice::Always,
+            Color::Never => clap::ColorChoice::Never,
+        }
+    }
+}
+
+/// How and where a command reports.
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub format: Format,
+    pub verbose: u8,
+    stderr_color: bool,
+}
+
+impl Output {
+    pub fn new(format: Format, color: Color, verbose: u8) -> Self {
+        let stderr_color = match color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        };
+        Output {
+            format,
+            verbose,
+            stderr_color,
+        }
+    }
+
+    /// Prints a command's result: `text` for people, or `json` (an object, to which
+    /// `"success": true` is added, as wash does) with `-o json`.
+    pub fn result(&self, text: &str, json: Value) -> io::Result<()> {
+        match self.format {
+            Format::Text => {
+                let mut stdout = io::stdout().lock();
+                stdout.write_all(text.as_bytes())?;
+                if !text.is_empty() && !text.ends_with('\n') {
+                    stdout.write_all(b"\n")?;
+                }
+                stdout.flush()
+            }
+            Format::Json => {
+                let value = match json {
+                    Value::Object(mut map) => {
+                        map.insert("success".into(), Value::Bool(true));
+                        Value::Object(map)
+                    }
+                    other => other,
+                };
+                let mut stdout = io::stdout().lock();
+                serde_json::to_writer_pretty(&mut stdout, &value)?;
+                stdout.write_all(b"\n")?;
+                stdout.flush()
+            }
+        }
+    }
+
+    /// A note for people on stderr (key generated, file written). Silent in JSON mode,
+    /// where the result says it.
+    pub fn note(&self, text: &str) {
+        if self.format == Format::Text {
+            let _ = writeln!(io::stderr(), "{text}");
+        }
+    }
+
+    /// Detail for `-v`, on stderr.
+    pub fn detail(&self, text: &str) {
+        if self.verbose > 0 {
+            let _ = writeln!(io::stderr(), "{text}");
+        }
+    }
+
+    /// A warning on stderr, in every mode.
+    pub fn warn(&self, text: &str) {
+        let prefix = self.paint("warning:", "33");
+        let _ = writeln!(io::stderr(), "{prefix} {text}");
+    }
+
+    /// Reports a failed command: one line on stderr (`{"success":false,...}` in JSON mode).
+    pub fn error(&self, error: &anyhow::Error) {
+        let message = one_line(error);
+        let mut stderr = io::stderr().lock();
+        let _ = match self.format {
+            Format::Json => {
+                let mut map = Map::new();
+                map.insert("success".into(), Value::Bool(false));
+                map.insert("error".into(), Value::String(message));
+                writeln!(stderr, "{}", Value::Object(map))
+            }
+            Format::Text => {
+                let prefix = self.paint("error:", "1;31");
+                writeln!(stderr, "{prefix} {message}")
+            }
+        };
+    }
+
+    fn paint(&self, text: &str, code: &str) -> String {
+        if self.stderr_color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// An error and its causes on one line, without repeating a cause its context already says.
+pub fn one_line(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line.replace('\n', " ")
+}
+
+/// A borderless two-column table: a label column padded to the widest label.
+#[derive(Debug, Default)]
+pub struct Table {
+    rows: Vec<(String, String)>,
+}
+
+impl Table {
+    pub fn row(&mut self, label: impl Into<String>, value: impl Into<String>) -> &mut Self {
+        self.rows.push((label.into(), value.into()));
+        self
+    }
+
+    pub fn render(&self) -> String {
+        let width = self
+            .rows
+            .iter()
+            .map(|(l, _)| l.chars().count())
+            .max()
+            .unwrap_or(0);
+        let mut out = String::new();
+        for (label, value) in &self.rows {
+            let _ = writeln!(out, "{label:<width$}   {value}");
+        }
+        out
+    }
+}
