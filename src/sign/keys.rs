@@ -122,7 +122,7 @@ impl fmt::Display for KeyKind {
 pub enum KeyError {
     #[error("{0}")]
     InvalidSeed(String),
-    #[error("expected {expected} key for the {role}, but {found} was given ({hint})")]
+    #[error("expected {expected} key for the {role}, but got {found} key ({hint})")]
     WrongKind {
         role: &'static str,
         expected: String,

@@ -1,0 +1,520 @@
+//! Shared test support: run the built binary, build the fixture component, and start real
+//! servers (`nats-server -js`, Debian's `docker-registry`) on free loopback ports, stopped
+//! when their guard is dropped. Every integration test file includes this with `mod support;`.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+// ---------------------------------------------------------------------------------------
+// Running the tool
+
+/// The `cargo-wasmcloud` binary under test.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_cargo-wasmcloud"))
+}
+
+/// What a finished command printed.
+#[derive(Debug)]
+pub struct Run {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    #[track_caller]
+    pub fn ok(self) -> Self {
+        assert!(
+            self.status.success(),
+            "command failed ({}):\nstdout: {}\nstderr: {}",
+            self.status,
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    /// Asserts a clean failure: non-zero exit, one line of error, no panic.
+    #[track_caller]
+    pub fn fails(self) -> Self {
+        assert!(
+            !self.status.success(),
+            "command should have failed:\nstdout: {}\nstderr: {}",
+            self.stdout,
+            self.stderr
+        );
+        assert_eq!(self.status.code(), Some(1), "exit code: {}", self.stderr);
+        let lines: Vec<&str> = self.stderr.lines().filter(|l| !l.starts_with("warning:")).collect();
+        assert_eq!(lines.len(), 1, "expected one error line, got: {:?}", self.stderr);
+        assert!(lines[0].starts_with("error: "), "error line: {:?}", lines[0]);
+        assert!(!self.stderr.contains("panicked"), "{}", self.stderr);
+        assert!(!self.stderr.contains("internal error"), "{}", self.stderr);
+        self
+    }
+
+    #[track_caller]
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {:?}", self.stdout))
+    }
+
+    /// The error line without its `error: ` prefix.
+    pub fn error(&self) -> &str {
+        self.stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("error: "))
+            .unwrap_or("")
+    }
+}
+
+/// A scratch directory with its own key directory and home, so tests never touch the
+/// developer's `~/.wash`.
+pub struct Sandbox {
+    pub dir: TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Self {
+        Sandbox {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn keys(&self) -> PathBuf {
+        self.dir.path().join("keys")
+    }
+
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.file(name);
+        std::fs::write(&path, bytes).expect("write fixture");
+        path
+    }
+
+    /// A command in the sandbox: cwd, `HOME`, `USER` and `WASH_KEYS` point inside it.
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(bin());
+        cmd.current_dir(self.path())
+            .env("HOME", self.path().join("home"))
+            .env("USER", "tester")
+            .env("WASH_KEYS", self.keys())
+            .env_remove("WASH_ISSUER_KEY")
+            .env_remove("WASH_SUBJECT_KEY")
+            .env_remove("RUST_BACKTRACE")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        run_command(self.command().args(args))
+    }
+
+    pub fn run_with(&self, args: &[&str], configure: impl FnOnce(&mut Command)) -> Run {
+        let mut cmd = self.command();
+        cmd.args(args);
+        configure(&mut cmd);
+        run_command(&mut cmd)
+    }
+
+    /// Names of the entries of the sandbox directory (to check nothing was left behind).
+    pub fn entries(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+pub fn run_command(cmd: &mut Command) -> Run {
+    let output = cmd.output().expect("run cargo-wasmcloud");
+    Run {
+        status: output.status,
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Fixtures
+
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+/// Builds a fixture crate for `wasm32-wasip2` (release) and returns the `.wasm` path. The
+/// build shares one target directory per checkout, so it is done once.
+pub fn build_fixture(crate_dir: &str, artifact: &str) -> PathBuf {
+    let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixtures");
+    let manifest = fixtures_dir().join(crate_dir).join("Cargo.toml");
+    let output = Command::new(cargo())
+        .args(["build", "--release", "--offline", "--target", "wasm32-wasip2"])
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .env_remove("RUSTFLAGS")
+        .output()
+        .expect("run cargo");
+    assert!(
+        output.status.success(),
+        "building fixture {crate_dir} failed (is wasm32-wasip2 installed? run scripts/test-deps.sh):\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    target_dir
+        .join("wasm32-wasip2/release")
+        .join(format!("{artifact}.wasm"))
+}
+
+/// The bytes of `tests/fixtures/hello-component`, a real component built by cargo: a main
+/// core module and the WASI adapter's shim modules nested in one component.
+pub fn hello_component() -> &'static [u8] {
+    static BYTES: OnceLock<Vec<u8>> = OnceLock::new();
+    BYTES.get_or_init(|| {
+        let path = build_fixture("hello-component", "hello_component");
+        std::fs::read(path).expect("read fixture component")
+    })
+}
+
+fn read_uleb(bytes: &[u8], mut pos: usize) -> (u64, usize) {
+    let mut value = 0u64;
+    let mut shift = 0;
+    loop {
+        let byte = bytes[pos];
+        pos += 1;
+        value |= u64::from(byte & 0x7f) << shift;
+        shift += 7;
+        if byte & 0x80 == 0 {
+            return (value, pos);
+        }
+    }
+}
+
+/// `(id, payload)` of each top-level section of a binary.
+pub fn sections(bytes: &[u8]) -> Vec<(u8, &[u8])> {
+    let mut out = Vec::new();
+    let mut pos = 8;
+    while pos < bytes.len() {
+        let id = bytes[pos];
+        let (size, start) = read_uleb(bytes, pos + 1);
+        let end = start + size as usize;
+        out.push((id, &bytes[start..end]));
+        pos = end;
+    }
+    out
+}
+
+/// The core modules nested directly in a component.
+pub fn nested_core_modules(component: &[u8]) -> Vec<&[u8]> {
+    sections(component)
+        .into_iter()
+        .filter(|(id, _)| *id == 1)
+        .map(|(_, payload)| payload)
+        .collect()
+}
+
+/// 5-byte padded LEB128, as LLVM's wasm-ld writes section sizes.
+pub fn padded_leb(value: u64) -> [u8; 5] {
+    let mut out = [0u8; 5];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = ((value >> (7 * i)) & 0x7f) as u8;
+        if i < 4 {
+            *byte |= 0x80;
+        }
+    }
+    out
+}
+
+/// Re-frames every section of a binary with 5-byte padded sizes (recursively for nested
+/// modules and components), keeping it valid but no longer canonical.
+pub fn pad_section_sizes(bytes: &[u8]) -> Vec<u8> {
+    let is_component = bytes[6] == 1;
+    let mut out = bytes[..8].to_vec();
+    for (id, payload) in sections(bytes) {
+        let payload = if is_component && (id == 1 || id == 4) {
+            pad_section_sizes(payload)
+        } else {
+            payload.to_vec()
+        };
+        out.push(id);
+        out.extend_from_slice(&padded_leb(payload.len() as u64));
+        out.extend_from_slice(&payload);
+    }
+    out
+}
+
+/// Appends a custom section (name + data) to a binary.
+pub fn with_custom_section(bytes: &[u8], name: &str, data: &[u8]) -> Vec<u8> {
+    let mut payload = Vec::new();
+    leb(name.len() as u64, &mut payload);
+    payload.extend_from_slice(name.as_bytes());
+    payload.extend_from_slice(data);
+    let mut out = bytes.to_vec();
+    out.push(0);
+    leb(payload.len() as u64, &mut out);
+    out.extend_from_slice(&payload);
+    out
+}
+
+pub fn leb(mut value: u64, out: &mut Vec<u8>) {
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Servers
+
+/// A free TCP port on 127.0.0.1 (the listener is closed before the port is handed out).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("bind an ephemeral port")
+}
+
+/// Waits until something accepts connections on `port`, or the child exits, or time runs
+/// out.
+fn wait_for_port(port: u16, child: &mut Child, timeout: Duration, what: &str, log: &Path) {
+    let deadline = Instant::now() + timeout;
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    loop {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!(
+                "{what} exited early ({status}):\n{}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!(
+                "{what} did not listen on port {port} within {timeout:?}:\n{}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+fn find_program(candidates: &[&str], package: &str) -> PathBuf {
+    for candidate in candidates {
+        let path = Path::new(candidate);
+        if path.is_absolute() && path.is_file() {
+            return path.to_path_buf();
+        }
+        if let Some(paths) = std::env::var_os("PATH") {
+            for dir in std::env::split_paths(&paths) {
+                let full = dir.join(candidate);
+                if full.is_file() {
+                    return full;
+                }
+            }
+        }
+    }
+    panic!(
+        "{} not found: install Debian's {package} (scripts/test-deps.sh does)",
+        candidates[0]
+    );
+}
+
+fn kill_and_wait(child: &mut Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// A `nats-server -js` on a free loopback port with its own store directory.
+pub struct NatsServer {
+    child: Child,
+    pub port: u16,
+    dir: TempDir,
+}
+
+impl NatsServer {
+    pub fn start() -> NatsServer {
+        let program = find_program(&["nats-server", "/usr/sbin/nats-server"], "nats-server");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = free_port();
+        let log = dir.path().join("nats.log");
+        let mut child = Command::new(program)
+            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+            .arg(dir.path().join("jetstream"))
+            .arg("-l")
+            .arg(&log)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn nats-server");
+        wait_for_port(port, &mut child, Duration::from_secs(15), "nats-server", &log);
+        NatsServer { child, port, dir }
+    }
+
+    /// `nats://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// The server's `INFO` line, read from a fresh connection.
+    pub fn info(&self) -> serde_json::Value {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to NATS");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut buf = Vec::new();
+        let mut byte = [0u8; 1];
+        while !buf.ends_with(b"\r\n") {
+            stream.read_exact(&mut byte).expect("read INFO");
+            buf.push(byte[0]);
+        }
+        let line = String::from_utf8_lossy(&buf);
+        let json = line
+            .trim()
+            .strip_prefix("INFO ")
+            .expect("NATS greets with INFO");
+        serde_json::from_str(json).expect("INFO is JSON")
+    }
+
+    /// Stops the server now (to test what clients do when it goes away).
+    pub fn stop(&mut self) {
+        kill_and_wait(&mut self.child);
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        kill_and_wait(&mut self.child);
+    }
+}
+
+/// Debian's `docker-registry` (distribution 2.8) on a free loopback port, optionally with
+/// htpasswd basic auth (bcrypt entries).
+pub struct Registry {
+    child: Child,
+    pub port: u16,
+    pub auth: Option<(String, String)>,
+    dir: TempDir,
+}
+
+impl Registry {
+    pub fn start() -> Registry {
+        Self::launch(None)
+    }
+
+    pub fn start_with_auth(user: &str, password: &str) -> Registry {
+        Self::launch(Some((user.to_string(), password.to_string())))
+    }
+
+    fn launch(auth: Option<(String, String)>) -> Registry {
+        let program = find_program(
+            &["docker-registry", "/usr/bin/docker-registry"],
+            "docker-registry",
+        );
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = free_port();
+        let mut config = format!(
+            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  \
+             delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n  secret: test-only-secret\n",
+            dir.path().join("data").display()
+        );
+        if let Some((user, password)) = &auth {
+            let hash = bcrypt::hash(password, 5).expect("bcrypt");
+            let htpasswd = dir.path().join("htpasswd");
+            std::fs::write(&htpasswd, format!("{user}:{hash}\n")).expect("write htpasswd");
+            config.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: cargo-wasmcloud-tests\n    path: {}\n",
+                htpasswd.display()
+            ));
+        }
+        let config_path = dir.path().join("config.yml");
+        std::fs::write(&config_path, config).expect("write registry config");
+        let log = dir.path().join("registry.log");
+        let log_file = std::fs::File::create(&log).expect("registry log");
+        let mut child = Command::new(program)
+            .arg("serve")
+            .arg(&config_path)
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone().expect("log"))
+            .stderr(log_file)
+            .spawn()
+            .expect("spawn docker-registry");
+        wait_for_port(port, &mut child, Duration::from_secs(15), "docker-registry", &log);
+        Registry {
+            child,
+            port,
+            auth,
+            dir,
+        }
+    }
+
+    /// `127.0.0.1:<port>`, the registry part of a reference.
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Status code of a plain `GET` on a path, with basic auth if given.
+    pub fn get_status(&self, path: &str, basic: Option<(&str, &str)>) -> u16 {
+        http_get_status(self.port, path, basic)
+    }
+
+    /// Stops the registry now (to test what clients do when it goes away).
+    pub fn stop(&mut self) {
+        kill_and_wait(&mut self.child);
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        kill_and_wait(&mut self.child);
+    }
+}
+
+/// A minimal HTTP/1.0 GET on loopback, returning the status code.
+pub fn http_get_status(port: u16, path: &str, basic: Option<(&str, &str)>) -> u16 {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut request = format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n");
+    if let Some((user, password)) = basic {
+        let token = data_encoding::BASE64.encode(format!("{user}:{password}").as_bytes());
+        request.push_str(&format!("Authorization: Basic {token}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).expect("send request");
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP status in {response:?}"))
+}
