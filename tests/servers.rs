@@ -35,7 +35,10 @@ fn two_nats_servers_get_different_ports() {
 fn registry_answers_the_v2_api_and_stops_on_drop() {
     let registry = Registry::start();
     assert_eq!(registry.get_status("/v2/", None), 200);
-    assert_eq!(registry.get_status("/v2/nothing/here/manifests/1", None), 404);
+    assert_eq!(
+        registry.get_status("/v2/nothing/here/manifests/1", None),
+        404
+    );
     let port = registry.port;
     drop(registry);
     assert!(port_closed(port), "port {port} still open after drop");

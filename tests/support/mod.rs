@@ -51,9 +51,22 @@ impl Run {
             self.stderr
         );
         assert_eq!(self.status.code(), Some(1), "exit code: {}", self.stderr);
-        let lines: Vec<&str> = self.stderr.lines().filter(|l| !l.starts_with("warning:")).collect();
-        assert_eq!(lines.len(), 1, "expected one error line, got: {:?}", self.stderr);
-        assert!(lines[0].starts_with("error: "), "error line: {:?}", lines[0]);
+        let lines: Vec<&str> = self
+            .stderr
+            .lines()
+            .filter(|l| !l.starts_with("warning:"))
+            .collect();
+        assert_eq!(
+            lines.len(),
+            1,
+            "expected one error line, got: {:?}",
+            self.stderr
+        );
+        assert!(
+            lines[0].starts_with("error: "),
+            "error line: {:?}",
+            lines[0]
+        );
         assert!(!self.stderr.contains("panicked"), "{}", self.stderr);
         assert!(!self.stderr.contains("internal error"), "{}", self.stderr);
         self
@@ -168,7 +181,13 @@ pub fn build_fixture(crate_dir: &str, artifact: &str) -> PathBuf {
     let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixtures");
     let manifest = fixtures_dir().join(crate_dir).join("Cargo.toml");
     let output = Command::new(cargo())
-        .args(["build", "--release", "--offline", "--target", "wasm32-wasip2"])
+        .args([
+            "build",
+            "--release",
+            "--offline",
+            "--target",
+            "wasm32-wasip2",
+        ])
         .arg("--manifest-path")
         .arg(&manifest)
         .arg("--target-dir")
@@ -374,7 +393,13 @@ impl NatsServer {
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn nats-server");
-        wait_for_port(port, &mut child, Duration::from_secs(15), "nats-server", &log);
+        wait_for_port(
+            port,
+            &mut child,
+            Duration::from_secs(15),
+            "nats-server",
+            &log,
+        );
         NatsServer { child, port, dir }
     }
 
@@ -466,7 +491,13 @@ impl Registry {
             .stderr(log_file)
             .spawn()
             .expect("spawn docker-registry");
-        wait_for_port(port, &mut child, Duration::from_secs(15), "docker-registry", &log);
+        wait_for_port(
+            port,
+            &mut child,
+            Duration::from_secs(15),
+            "docker-registry",
+            &log,
+        );
         Registry {
             child,
             port,

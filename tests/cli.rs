@@ -1,0 +1,730 @@
+//! The command line as users meet it: the plugin entry points, `-o json`, keys, signing and
+//! inspecting, and every kind of bad input ending in one line of error.
+
+mod support;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use cargo_wasmcloud::sign::{jwt, wasm};
+use support::{hello_component, nested_core_modules, run_command, Run, Sandbox};
+use wascap::prelude::KeyPair;
+
+const ACCOUNT_SEED: &str = "SAAAW5UDXHSLGTZ4CSTWLDTKU5LCPCJPNGQRFJKJNBIYJ2IK7I4JMGT3IU";
+const MODULE_SEED: &str = "SMAAGZBEBT3RIMAX2QVGUJHHKPNECDPF3ZQBI2EPCHYR3I7RR24IKUDOQE";
+
+fn s(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+// --- entry points ------------------------------------------------------------------------
+
+#[test]
+fn help_works_directly_and_as_a_cargo_plugin() {
+    let sandbox = Sandbox::new();
+    let direct = sandbox.run(&["--help"]).ok();
+    assert!(direct.stdout.contains("claims"), "{}", direct.stdout);
+    assert!(direct.stdout.contains("keys"));
+    // cargo runs `cargo-wasmcloud wasmcloud --help` for `cargo wasmcloud --help`.
+    let via_cargo_args = sandbox.run(&["wasmcloud", "--help"]).ok();
+    assert_eq!(via_cargo_args.stdout, direct.stdout);
+
+    // And through cargo itself, finding the plugin on PATH.
+    let bin_dir = support::bin().parent().unwrap().to_path_buf();
+    let path = std::env::join_paths(
+        std::iter::once(bin_dir).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = std::process::Command::new(cargo);
+    cmd.args(["wasmcloud", "--help"]).env("PATH", path);
+    let through_cargo = run_command(&mut cmd).ok();
+    assert_eq!(through_cargo.stdout, direct.stdout);
+
+    let version = sandbox.run(&["--version"]).ok();
+    assert!(version.stdout.starts_with("cargo-wasmcloud "));
+    let sub_help = sandbox.run(&["wasmcloud", "claims", "sign", "--help"]).ok();
+    assert!(sub_help.stdout.contains("--call-alias"));
+}
+
+#[test]
+fn unknown_arguments_fail_with_usage_not_panic() {
+    let sandbox = Sandbox::new();
+    let run = sandbox.run(&["frobnicate"]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(
+        run.stderr.contains("unrecognized subcommand"),
+        "{}",
+        run.stderr
+    );
+    let run = sandbox.run(&["keys", "gen", "wizard"]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(run.stderr.contains("unknown key kind"), "{}", run.stderr);
+}
+
+// --- keys --------------------------------------------------------------------------------
+
+#[test]
+fn keys_gen_prints_a_usable_pair_for_every_kind() {
+    let sandbox = Sandbox::new();
+    for (kind, prefix) in [
+        ("account", 'A'),
+        ("component", 'M'),
+        ("module", 'M'),
+        ("provider", 'V'),
+        ("service", 'V'),
+        ("host", 'N'),
+        ("server", 'N'),
+        ("operator", 'O'),
+        ("user", 'U'),
+        ("cluster", 'C'),
+        ("curve", 'X'),
+    ] {
+        let json = sandbox
+            .run(&["keys", "gen", kind, "-o", "json"])
+            .ok()
+            .json();
+        let public = json["public_key"].as_str().unwrap();
+        let seed = json["seed"].as_str().unwrap();
+        assert!(public.starts_with(prefix), "{kind}: {public}");
+        assert!(seed.starts_with(&format!("S{prefix}")), "{kind}");
+        if prefix != 'X' {
+            assert_eq!(KeyPair::from_seed(seed).unwrap().public_key(), public);
+        }
+        let text = sandbox.run(&["keys", "gen", kind]).ok();
+        assert!(text.stdout.contains("Public key: "), "{}", text.stdout);
+        assert!(text.stdout.contains("Seed: "));
+    }
+    // Printing a key writes nothing.
+    assert!(!sandbox.keys().exists());
+}
+
+#[test]
+fn keys_saved_by_name_are_private_and_listed() {
+    let sandbox = Sandbox::new();
+    let saved = sandbox
+        .run(&["keys", "gen", "account", "--name", "alice", "-o", "json"])
+        .ok()
+        .json();
+    assert!(saved.get("seed").is_none(), "a saved seed is not printed");
+    let path = sandbox.keys().join("alice_account.nk");
+    assert_eq!(saved["path"], s(&path));
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(mode(&sandbox.keys()), 0o700);
+    let text = sandbox
+        .run(&["keys", "gen", "component", "--name", "alice"])
+        .ok();
+    let module_seed = std::fs::read_to_string(sandbox.keys().join("alice_module.nk")).unwrap();
+    assert!(
+        !text.stdout.contains(&module_seed),
+        "seed printed: {}",
+        text.stdout
+    );
+    assert!(
+        !text.stderr.contains(&module_seed),
+        "seed printed: {}",
+        text.stderr
+    );
+
+    // Never overwrite a key.
+    let again = sandbox
+        .run(&["keys", "gen", "account", "--name", "alice"])
+        .fails();
+    assert!(again.error().contains("already exists"), "{}", again.stderr);
+
+    let list = sandbox.run(&["keys", "list", "-o", "json"]).ok().json();
+    let names: Vec<&str> = list["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["alice_account", "alice_module"]);
+    assert_eq!(list["keys"][0]["kind"], "account");
+    assert_eq!(list["keys"][0]["public_key"], saved["public_key"]);
+    let text = sandbox.run(&["keys", "list"]).ok();
+    assert!(text.stdout.contains("alice_account"));
+
+    let got = sandbox
+        .run(&["keys", "get", "alice_account", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(got["public_key"], saved["public_key"]);
+    let seed = got["seed"].as_str().unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), seed);
+    let plain = sandbox.run(&["keys", "get", "alice_account.nk"]).ok();
+    assert_eq!(plain.stdout.trim(), seed);
+
+    let missing = sandbox.run(&["keys", "get", "bob_account"]).fails();
+    assert!(missing.error().contains("no key"), "{}", missing.stderr);
+}
+
+#[test]
+fn key_directory_flag_env_and_default() {
+    let sandbox = Sandbox::new();
+    // Default: ~/.wash/keys, so existing wash users keep their keys.
+    let home_keys = sandbox.path().join("home/.wash/keys");
+    sandbox
+        .run_with(&["keys", "gen", "account", "--name", "d"], |c| {
+            c.env_remove("WASH_KEYS");
+        })
+        .ok();
+    assert!(home_keys.join("d_account.nk").is_file());
+    // --keys-dir beats WASH_KEYS.
+    let other = sandbox.path().join("elsewhere");
+    sandbox
+        .run(&[
+            "keys",
+            "gen",
+            "user",
+            "--name",
+            "f",
+            "--keys-dir",
+            s(&other),
+        ])
+        .ok();
+    assert!(other.join("f_user.nk").is_file());
+    assert!(!sandbox.keys().exists());
+}
+
+#[test]
+fn listing_an_empty_or_missing_directory_is_fine_but_a_broken_one_is_not() {
+    let sandbox = Sandbox::new();
+    let json = sandbox.run(&["keys", "list", "-o", "json"]).ok().json();
+    assert_eq!(json["keys"], serde_json::json!([]));
+    // A file where the directory should be cannot be read as one.
+    std::fs::write(sandbox.keys(), b"not a directory").unwrap();
+    let run = sandbox.run(&["keys", "list"]).fails();
+    assert!(run.error().contains("key directory"), "{}", run.stderr);
+}
+
+// --- sign and inspect ------------------------------------------------------------------------
+
+#[test]
+fn sign_generates_wash_named_keys_and_reuses_them() {
+    let sandbox = Sandbox::new();
+    let file = sandbox.write("http_hello.wasm", hello_component());
+    let first = sandbox
+        .run(&["claims", "sign", "http_hello.wasm", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(first["destination"], "http_hello_s.wasm");
+    let account = sandbox.keys().join("tester_account.nk");
+    let module = sandbox.keys().join("http_hello_module.nk");
+    assert_eq!(mode(&account), 0o600);
+    assert_eq!(mode(&module), 0o600);
+    let account_key = KeyPair::from_seed(&std::fs::read_to_string(&account).unwrap()).unwrap();
+    assert_eq!(first["issuer"], account_key.public_key());
+    assert_eq!(first["name"], "http_hello");
+
+    // Signing again reuses both keys.
+    let second = sandbox
+        .run(&["claims", "sign", s(&file), "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(second["issuer"], first["issuer"]);
+    assert_eq!(second["subject"], first["subject"]);
+
+    // Keys named in the key directory are found by name.
+    sandbox
+        .run(&["keys", "gen", "account", "--name", "team"])
+        .ok();
+    let third = sandbox
+        .run(&["claims", "sign", s(&file), "-i", "team", "-o", "json"])
+        .ok()
+        .json();
+    let team = sandbox
+        .run(&["keys", "get", "team_account", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(third["issuer"], team["public_key"]);
+
+    // With key generation off and no key, nothing is made.
+    let run = sandbox
+        .run(&["claims", "sign", s(&file), "-s", "absent"])
+        .fails();
+    assert!(run.error().contains("no key"), "{}", run.stderr);
+    let run = sandbox
+        .run(&[
+            "claims",
+            "sign",
+            s(&file),
+            "-d",
+            "x.wasm",
+            "--disable-keygen",
+            "-n",
+            "n",
+        ])
+        .ok();
+    assert!(run.status.success());
+    std::fs::remove_file(&module).unwrap();
+    let run = sandbox
+        .run(&[
+            "claims",
+            "sign",
+            s(&file),
+            "-d",
+            "y.wasm",
+            "--disable-keygen",
+        ])
+        .fails();
+    assert!(run.error().contains("disable-keygen"), "{}", run.stderr);
+    assert!(!sandbox.file("y.wasm").exists());
+    assert!(!module.exists());
+}
+
+#[test]
+fn inspect_shows_the_claims_table_and_json() {
+    let sandbox = Sandbox::new();
+    sandbox.write("c.wasm", hello_component());
+    sandbox
+        .run(&[
+            "claims",
+            "sign",
+            "c.wasm",
+            "-n",
+            "Greeter",
+            "-t",
+            "a",
+            "-t",
+            "b",
+            "-r",
+            "4",
+            "-v",
+            "0.4.0",
+            "-i",
+            ACCOUNT_SEED,
+            "-s",
+            MODULE_SEED,
+        ])
+        .ok();
+    let text = sandbox.run(&["inspect", "c_s.wasm"]).ok().stdout;
+    let account = KeyPair::from_seed(ACCOUNT_SEED).unwrap().public_key();
+    let module = KeyPair::from_seed(MODULE_SEED).unwrap().public_key();
+    assert!(text.starts_with("Greeter - Component\n"), "{text}");
+    for expected in [
+        format!("Account        {account}"),
+        format!("Component      {module}"),
+        "Expires        never".into(),
+        "Can Be Used    immediately".into(),
+        "Version        0.4.0 (4)".into(),
+        "Embedded WIT   yes".into(),
+        "Tags           a, b".into(),
+    ] {
+        assert!(text.contains(&expected), "missing {expected:?} in\n{text}");
+    }
+    // `claims inspect` is the same command.
+    let via_claims = sandbox.run(&["claims", "inspect", "c_s.wasm"]).ok().stdout;
+    assert_eq!(via_claims, text);
+
+    let json = sandbox
+        .run(&["inspect", "c_s.wasm", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(json["name"], "Greeter");
+    assert_eq!(json["kind"], "component");
+    assert_eq!(json["embedded_wit"], true);
+    assert_eq!(json["hash"], wasm::module_hash(hello_component()).unwrap());
+
+    // The WIT world of the component, as text and JSON.
+    let wit = sandbox.run(&["inspect", "c_s.wasm", "--wit"]).ok().stdout;
+    assert!(wit.contains("world root"), "{wit}");
+    assert!(wit.contains("import wasi:cli/stdout@"), "{wit}");
+    let wit_json = sandbox
+        .run(&["inspect", "c_s.wasm", "--wit", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(wit_json["wit"].as_str().unwrap().trim(), wit.trim());
+
+    // A core module has no WIT and says so.
+    let core = sandbox.write("core.wasm", nested_core_modules(hello_component())[0]);
+    let run = sandbox.run(&["inspect", s(&core), "--wit"]).fails();
+    assert!(run.error().contains("core module"), "{}", run.stderr);
+    sandbox
+        .run(&[
+            "claims",
+            "sign",
+            s(&core),
+            "-i",
+            ACCOUNT_SEED,
+            "-s",
+            MODULE_SEED,
+        ])
+        .ok();
+    let json = sandbox
+        .run(&["inspect", "core_s.wasm", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(json["kind"], "core_module");
+    assert_eq!(json["embedded_wit"], false);
+}
+
+#[test]
+fn unsigned_files_are_reported_and_fail_verify() {
+    let sandbox = Sandbox::new();
+    sandbox.write("c.wasm", hello_component());
+    let json = sandbox
+        .run(&["inspect", "c.wasm", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(json["signed"], false);
+    let run = sandbox.run(&["inspect", "c.wasm", "--verify"]).fails();
+    assert!(run.error().contains("no claims"), "{}", run.stderr);
+    sandbox.run(&["inspect", "c.wasm", "--jwt-only"]).fails();
+}
+
+/// Finds the offset of a byte inside the code section (id 10) of the first nested core
+/// module, or of the module itself.
+fn code_byte_offset(bytes: &[u8]) -> usize {
+    let base = bytes.as_ptr() as usize;
+    let module = if bytes[6] == 1 {
+        nested_core_modules(bytes)[0]
+    } else {
+        bytes
+    };
+    let code = support::sections(module)
+        .into_iter()
+        .find(|(id, _)| *id == 10)
+        .expect("a code section")
+        .1;
+    code.as_ptr() as usize - base + code.len() / 2
+}
+
+#[test]
+fn a_tampered_code_byte_is_a_hash_mismatch() {
+    let sandbox = Sandbox::new();
+    let core = nested_core_modules(hello_component())[0].to_vec();
+    for (name, input) in [("c.wasm", hello_component().to_vec()), ("m.wasm", core)] {
+        sandbox.write(name, &input);
+        sandbox
+            .run(&["claims", "sign", name, "-d", "signed.wasm"])
+            .ok();
+        let mut signed = std::fs::read(sandbox.file("signed.wasm")).unwrap();
+        let at = code_byte_offset(&signed);
+        signed[at] ^= 0x01;
+        sandbox.write("tampered.wasm", &signed);
+        let run = sandbox.run(&["inspect", "tampered.wasm"]).fails();
+        assert!(
+            run.error().contains("module hash mismatch"),
+            "{}",
+            run.stderr
+        );
+        // wascap agrees that the file no longer matches its claims.
+        let err = wascap::wasm::extract_claims(&signed).unwrap_err();
+        assert!(err.to_string().contains("hash"), "{err}");
+        // JSON mode reports the failure as JSON on stderr.
+        let run = sandbox.run(&["inspect", "tampered.wasm", "-o", "json"]);
+        assert_eq!(run.status.code(), Some(1));
+        let err: serde_json::Value = serde_json::from_str(run.stderr.trim()).unwrap();
+        assert_eq!(err["success"], false);
+        assert!(err["error"]
+            .as_str()
+            .unwrap()
+            .contains("module hash mismatch"));
+    }
+}
+
+fn signed_with_dates(exp: Option<u64>, nbf: Option<u64>) -> Vec<u8> {
+    let input = hello_component();
+    let account = KeyPair::from_seed(ACCOUNT_SEED).unwrap();
+    let claims = jwt::Claims {
+        exp,
+        jti: jwt::new_token_id(),
+        iat: jwt::now_secs(),
+        iss: account.public_key(),
+        sub: KeyPair::from_seed(MODULE_SEED).unwrap().public_key(),
+        nbf,
+        wascap: Some(jwt::ComponentMetadata {
+            name: Some("dated".into()),
+            hash: wasm::module_hash(input).unwrap(),
+            ..Default::default()
+        }),
+        wascap_revision: Some(jwt::WASCAP_REVISION),
+    };
+    let token = jwt::encode(&claims, &account).unwrap();
+    let mut out = Vec::new();
+    wasm::write_signed(input, &token, &mut out).unwrap();
+    out
+}
+
+#[test]
+fn expired_and_early_claims_show_plainly_and_fail_verify() {
+    let sandbox = Sandbox::new();
+    let now = jwt::now_secs();
+    sandbox.write("expired.wasm", &signed_with_dates(Some(now - 7200), None));
+    let text = sandbox.run(&["inspect", "expired.wasm"]).ok().stdout;
+    assert!(text.contains("Expires        2h ago (expired)"), "{text}");
+    let json = sandbox
+        .run(&["inspect", "expired.wasm", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(json["expired"], true);
+    let run = sandbox
+        .run(&["inspect", "expired.wasm", "--verify"])
+        .fails();
+    assert!(run.error().contains("expired"), "{}", run.stderr);
+    // The table is still printed before the verdict.
+    assert!(run.stdout.contains("dated - Component"));
+
+    // -b (not before, in days) from the command line.
+    sandbox.write("c.wasm", hello_component());
+    sandbox
+        .run(&[
+            "claims",
+            "sign",
+            "c.wasm",
+            "-b",
+            "2",
+            "-x",
+            "30",
+            "-d",
+            "early.wasm",
+        ])
+        .ok();
+    let text = sandbox.run(&["inspect", "early.wasm"]).ok().stdout;
+    assert!(text.contains("Can Be Used    in 2days (not yet)"), "{text}");
+    assert!(text.contains("Expires        in 30days"), "{text}");
+    let run = sandbox.run(&["inspect", "early.wasm", "--verify"]).fails();
+    assert!(run.error().contains("not valid yet"), "{}", run.stderr);
+
+    sandbox
+        .run(&["claims", "sign", "c.wasm", "-x", "30", "-d", "good.wasm"])
+        .ok();
+    sandbox.run(&["inspect", "good.wasm", "--verify"]).ok();
+}
+
+// --- bad input ---------------------------------------------------------------------------
+
+/// Signing `input` fails with one error line mentioning `expect`, and leaves no file.
+fn sign_fails(sandbox: &Sandbox, input: &[u8], expect: &str) -> Run {
+    let before = sandbox.entries();
+    let path = sandbox.write("bad.wasm", input);
+    let run = sandbox
+        .run(&["claims", "sign", s(&path), "-d", "bad_out.wasm"])
+        .fails();
+    assert!(
+        run.error().contains(expect),
+        "expected {expect:?} in {:?}",
+        run.stderr
+    );
+    let mut after = sandbox.entries();
+    after.retain(|e| e != "bad.wasm");
+    let mut before = before;
+    before.retain(|e| e != "bad.wasm");
+    assert_eq!(after, before, "files left behind");
+    assert!(!sandbox.keys().exists(), "keys made for a bad input");
+    run
+}
+
+#[test]
+fn bad_wasm_inputs_fail_cleanly() {
+    let sandbox = Sandbox::new();
+    let component = hello_component();
+    sign_fails(&sandbox, b"", "empty");
+    sign_fails(
+        &sandbox,
+        b"this is a text file\n",
+        "not a WebAssembly binary",
+    );
+    sign_fails(&sandbox, &component[..component.len() / 2], "truncated");
+    sign_fails(&sandbox, &component[..6], "truncated");
+    sign_fails(&sandbox, b"\0asm\x07\x00\x00\x00", "unsupported version");
+
+    for (input, expect) in [
+        (&b""[..], "empty"),
+        (b"this is a text file\n", "not a WebAssembly binary"),
+        (&component[..component.len() / 2], "truncated"),
+    ] {
+        sandbox.write("bad.wasm", input);
+        let run = sandbox.run(&["inspect", "bad.wasm"]).fails();
+        assert!(run.error().contains(expect), "{}", run.stderr);
+    }
+    let run = sandbox.run(&["inspect", "missing.wasm"]).fails();
+    assert!(
+        run.error().contains("cannot read missing.wasm"),
+        "{}",
+        run.stderr
+    );
+    let run = sandbox.run(&["claims", "sign", "missing.wasm"]).fails();
+    assert!(
+        run.error().contains("cannot read missing.wasm"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn garbage_in_the_token_section_is_an_error() {
+    let sandbox = Sandbox::new();
+    let component = hello_component();
+    for (data, expect) in [
+        (&b"\xff\xfe\x00binary junk"[..], "not UTF-8"),
+        (b"not-a-jwt", "expected 3 segments"),
+        (b"a.b.c", "not valid"),
+        (
+            b"eyJ0eXAiOiJqd3QiLCJhbGciOiJFZDI1NTE5In0.e30.AAAA",
+            "not valid JSON",
+        ),
+    ] {
+        let bytes = support::with_custom_section(component, "wasmcloud_jwt", data);
+        sandbox.write("junk.wasm", &bytes);
+        let run = sandbox.run(&["inspect", "junk.wasm"]).fails();
+        assert!(run.error().contains("wasmcloud_jwt"), "{}", run.stderr);
+        assert!(run.error().contains(expect), "{expect}: {}", run.stderr);
+        // Signing over the junk replaces it with a good token.
+        sandbox
+            .run(&["claims", "sign", "junk.wasm", "-d", "fixed.wasm"])
+            .ok();
+        sandbox.run(&["inspect", "fixed.wasm", "--verify"]).ok();
+    }
+}
+
+#[test]
+fn wrong_key_kinds_are_refused() {
+    let sandbox = Sandbox::new();
+    sandbox.write("c.wasm", hello_component());
+    let run = sandbox
+        .run(&[
+            "claims",
+            "sign",
+            "c.wasm",
+            "-i",
+            MODULE_SEED,
+            "-s",
+            MODULE_SEED,
+        ])
+        .fails();
+    assert!(
+        run.error()
+            .contains("expected an account key for the issuer"),
+        "{}",
+        run.stderr
+    );
+    let run = sandbox
+        .run(&[
+            "claims",
+            "sign",
+            "c.wasm",
+            "-i",
+            ACCOUNT_SEED,
+            "-s",
+            ACCOUNT_SEED,
+        ])
+        .fails();
+    assert!(
+        run.error()
+            .contains("expected a module key for the subject"),
+        "{}",
+        run.stderr
+    );
+    // A public key cannot sign.
+    let public = KeyPair::from_seed(ACCOUNT_SEED).unwrap().public_key();
+    let run = sandbox
+        .run(&["claims", "sign", "c.wasm", "-i", &public, "-s", MODULE_SEED])
+        .fails();
+    assert!(run.error().contains("public key"), "{}", run.stderr);
+    // A corrupted seed.
+    let mut broken = ACCOUNT_SEED.to_string();
+    broken.replace_range(10..11, "Z");
+    let key_file = sandbox.write("broken.nk", broken.as_bytes());
+    let run = sandbox
+        .run(&[
+            "claims",
+            "sign",
+            "c.wasm",
+            "-i",
+            s(&key_file),
+            "-s",
+            MODULE_SEED,
+        ])
+        .fails();
+    assert!(run.error().contains("seed"), "{}", run.stderr);
+    assert!(!sandbox.file("c_s.wasm").exists());
+    // An invalid call alias.
+    let run = sandbox
+        .run(&["claims", "sign", "c.wasm", "-a", "Bad Alias!"])
+        .fails();
+    assert!(run.error().contains("call alias"), "{}", run.stderr);
+    assert!(!sandbox.file("c_s.wasm").exists());
+}
+
+#[test]
+fn unreadable_key_directory_is_an_error() {
+    let sandbox = Sandbox::new();
+    sandbox.write("c.wasm", hello_component());
+    // A file where the key directory should be: unreadable as a directory, even for root.
+    std::fs::write(sandbox.keys(), b"oops").unwrap();
+    let run = sandbox.run(&["claims", "sign", "c.wasm"]).fails();
+    assert!(run.error().contains("key directory"), "{}", run.stderr);
+    assert!(!sandbox.file("c_s.wasm").exists());
+
+    // A directory without permissions (only meaningful when not running as root).
+    if unsafe { libc::geteuid() } != 0 {
+        std::fs::remove_file(sandbox.keys()).unwrap();
+        std::fs::create_dir(sandbox.keys()).unwrap();
+        std::fs::set_permissions(sandbox.keys(), std::fs::Permissions::from_mode(0o000)).unwrap();
+        let run = sandbox.run(&["claims", "sign", "c.wasm"]).fails();
+        assert!(run.error().contains("key directory"), "{}", run.stderr);
+        std::fs::set_permissions(sandbox.keys(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+}
+
+#[test]
+fn destination_in_a_missing_directory_is_an_error() {
+    let sandbox = Sandbox::new();
+    sandbox.write("c.wasm", hello_component());
+    let before = sandbox.entries();
+    let run = sandbox
+        .run(&["claims", "sign", "c.wasm", "-d", "no/such/dir/c.wasm"])
+        .fails();
+    assert!(run.error().contains("does not exist"), "{}", run.stderr);
+    assert_eq!(sandbox.entries(), before);
+}
+
+#[test]
+fn signing_in_place_replaces_the_file_whole() {
+    let sandbox = Sandbox::new();
+    let path = sandbox.write("c.wasm", hello_component());
+    sandbox
+        .run(&["claims", "sign", "c.wasm", "-d", "c.wasm"])
+        .ok();
+    sandbox.run(&["inspect", "c.wasm", "--verify"]).ok();
+    assert_eq!(mode(&path), 0o644);
+    // No temporary files are left next to it.
+    let mut entries = sandbox.entries();
+    entries.retain(|e| e != "keys");
+    assert_eq!(entries, ["c.wasm"]);
+}
+
+#[test]
+fn every_command_speaks_json() {
+    let sandbox = Sandbox::new();
+    sandbox.write("c.wasm", hello_component());
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["keys", "gen", "account"],
+        vec!["keys", "gen", "account", "--name", "j"],
+        vec!["keys", "list"],
+        vec!["keys", "get", "j_account"],
+        vec!["claims", "sign", "c.wasm"],
+        vec!["claims", "inspect", "c_s.wasm"],
+        vec!["inspect", "c_s.wasm"],
+        vec!["inspect", "c_s.wasm", "--jwt-only"],
+        vec!["inspect", "c_s.wasm", "--wit"],
+        vec!["inspect", "c.wasm"],
+    ];
+    for args in runs {
+        let mut with_json = args.clone();
+        with_json.extend(["-o", "json"]);
+        let json = sandbox.run(&with_json).ok().json();
+        assert_eq!(json["success"], true, "{args:?}");
+        // `--output json` before the command works too.
+        let mut before = vec!["--output", "json"];
+        // A second key of the same name would be refused.
+        before.extend(args.iter().map(|a| if *a == "j" { "k" } else { a }));
+        sandbox.run(&before).ok().json();
+    }
+}
