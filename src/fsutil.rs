@@ -47,7 +47,12 @@ pub fn write_atomic(
         out.flush()?;
     }
     set_mode(temp.as_file(), mode, path)?;
-    temp.as_file().sync_all()?;
+    if mode == Mode::Secret {
+        // A lost key cannot be rebuilt, so make it durable before it replaces anything.
+        // Artifacts can be rebuilt, and skipping the flush halves the time to sign a large
+        // component; the rename alone still means readers see the old file or the new one.
+        temp.as_file().sync_all()?;
+    }
     temp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }

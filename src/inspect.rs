@@ -1,6 +1,12 @@
 //! What is inside a Wasm binary: its kind, its embedded claims, its WIT world.
 
-use crate::sign::{self, wasm::WasmKind, ComponentToken, SignError};
+use std::io::{self, Read};
+
+use crate::sign::{
+    self,
+    wasm::{Sections, WasmKind},
+    ComponentToken, SignError,
+};
 
 /// A local Wasm file, examined.
 #[derive(Debug, Clone)]
@@ -22,14 +28,20 @@ pub enum WitError {
     CoreModule,
     #[error("could not decode the component's WIT: {0}")]
     Decode(String),
+    #[error(transparent)]
+    Wasm(#[from] sign::wasm::WasmError),
 }
+
+/// The one top-level custom section WIT decoding reads (doc comments).
+const PACKAGE_DOCS_SECTION: &str = "package-docs";
 
 /// The component's WIT world, printed as WIT text.
 pub fn component_wit(bytes: &[u8]) -> Result<String, WitError> {
-    if sign::wasm::kind_of(bytes).ok() != Some(WasmKind::Component) {
+    if sign::wasm::kind_of(bytes)? != WasmKind::Component {
         return Err(WitError::CoreModule);
     }
-    let decoded = wit_component::decode(bytes).map_err(|e| WitError::Decode(format!("{e:#}")))?;
+    let decoded = wit_component::decode_reader(WitView::new(bytes)?)
+        .map_err(|e| WitError::Decode(format!("{e:#}")))?;
     let mut printer = wit_component::WitPrinter::default();
     printer
         .print(decoded.resolve(), decoded.package(), &[])
@@ -40,4 +52,39 @@ pub fn component_wit(bytes: &[u8]) -> Result<String, WitError> {
 /// Whether the binary is a component whose WIT can be decoded.
 pub fn has_wit(bytes: &[u8]) -> bool {
     component_wit(bytes).is_ok()
+}
+
+/// A component as WIT decoding needs to see it: every top-level section but the custom
+/// ones it ignores. The decoder buffers each top-level section whole, so a large custom
+/// section (debug info, padding) would otherwise double the memory `inspect` needs.
+struct WitView<'a> {
+    pieces: Vec<&'a [u8]>,
+    current: usize,
+}
+
+impl<'a> WitView<'a> {
+    fn new(bytes: &'a [u8]) -> Result<Self, sign::wasm::WasmError> {
+        let mut pieces = vec![&bytes[..8]];
+        for section in Sections::new(bytes)? {
+            let section = section?;
+            let skip = section.id == 0 && section.custom_name() != Some(PACKAGE_DOCS_SECTION);
+            if !skip {
+                pieces.push(&bytes[section.offset..section.end]);
+            }
+        }
+        Ok(WitView { pieces, current: 0 })
+    }
+}
+
+impl Read for WitView<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while let Some(piece) = self.pieces.get_mut(self.current) {
+            if piece.is_empty() {
+                self.current += 1;
+                continue;
+            }
+            return piece.read(buf);
+        }
+        Ok(0)
+    }
 }

@@ -95,6 +95,8 @@ pub struct Section<'a> {
     pub payload: &'a [u8],
     /// Offset of the section id byte in the binary that holds it.
     pub offset: usize,
+    /// Offset just past the section's payload.
+    pub end: usize,
 }
 
 impl<'a> Section<'a> {
@@ -219,6 +221,7 @@ impl<'a> Iterator for Sections<'a> {
                 id,
                 payload: &self.bytes[start..end],
                 offset,
+                end,
             })
         })();
         if result.is_err() {
