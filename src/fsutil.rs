@@ -3,7 +3,7 @@
 
 use std::fs;
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Permissions of a written file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,40 +21,81 @@ pub fn write_atomic(
     mode: Mode,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    if !dir.is_dir() {
-        return Err(io::Error::new(
-            io::ErrorKind::NotFound,
-            format!("directory {} does not exist", dir.display()),
-        ));
+    let mut file = AtomicFile::create(path, mode)?;
+    write(&mut file)?;
+    file.commit()
+}
+
+/// A file being written beside its destination, which it replaces on [`commit`]. Dropped
+/// without a commit, it is deleted and the destination is untouched.
+///
+/// [`commit`]: AtomicFile::commit
+pub struct AtomicFile {
+    temp: tempfile::NamedTempFile,
+    out: BufWriter<fs::File>,
+    dest: PathBuf,
+    mode: Mode,
+}
+
+impl AtomicFile {
+    pub fn create(dest: &Path, mode: Mode) -> io::Result<AtomicFile> {
+        let dir = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        if !dir.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("directory {} does not exist", dir.display()),
+            ));
+        }
+        let file_name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        // tempfile creates the file 0600, so a secret is never readable by others, not even
+        // between creation and rename.
+        let temp = tempfile::Builder::new()
+            .prefix(&format!(".{file_name}."))
+            .suffix(".tmp")
+            .tempfile_in(dir)?;
+        let out = BufWriter::with_capacity(1 << 20, temp.as_file().try_clone()?);
+        Ok(AtomicFile {
+            temp,
+            out,
+            dest: dest.to_path_buf(),
+            mode,
+        })
     }
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    // tempfile creates the file 0600, so a secret is never readable by others, not even
-    // between creation and rename.
-    let temp = tempfile::Builder::new()
-        .prefix(&format!(".{file_name}."))
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    {
-        let mut out = BufWriter::with_capacity(1 << 20, temp.as_file());
-        write(&mut out)?;
-        out.flush()?;
+
+    /// Flushes, sets the mode and renames the file over its destination.
+    pub fn commit(mut self) -> io::Result<()> {
+        self.out.flush()?;
+        set_mode(self.temp.as_file(), self.mode, &self.dest)?;
+        if self.mode == Mode::Secret {
+            // A lost key cannot be rebuilt, so make it durable before it replaces anything.
+            // Artifacts can be rebuilt, and skipping the flush halves the time to sign a
+            // large component; the rename alone still means readers see the old file or the
+            // new one, never a part.
+            self.temp.as_file().sync_all()?;
+        }
+        self.temp.persist(&self.dest).map_err(|e| e.error)?;
+        Ok(())
     }
-    set_mode(temp.as_file(), mode, path)?;
-    if mode == Mode::Secret {
-        // A lost key cannot be rebuilt, so make it durable before it replaces anything.
-        // Artifacts can be rebuilt, and skipping the flush halves the time to sign a large
-        // component; the rename alone still means readers see the old file or the new one.
-        temp.as_file().sync_all()?;
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.out.write(buf)
     }
-    temp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.out.write_all(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
 }
 
 #[cfg(unix)]

@@ -2,7 +2,6 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
@@ -10,7 +9,7 @@ use super::{inspect, KeyDirArgs};
 use crate::output::Output;
 use cargo_wasmcloud::sign::{
     self,
-    keys::{self, Key, KeyKind},
+    keys::{self, Key, KeyError, KeyKind},
     wasm::WasmKind,
     ComponentClaimsSpec,
 };
@@ -129,11 +128,10 @@ fn signing_key(
     role: &'static str,
     args: &SignArgs,
     out: &Output,
-) -> anyhow::Result<Key> {
+) -> Result<Key, KeyError> {
     let dir = args.dir.resolve()?;
     if let Some(value) = given {
-        let (key, source) =
-            keys::resolve_key(value, kind, role, &dir).with_context(|| format!("{role} key"))?;
+        let (key, source) = keys::resolve_key(value, kind, role, &dir)?;
         out.detail(&format!("{role} key {} from {source}", key.public_key));
         return Ok(key);
     }
@@ -154,50 +152,11 @@ fn signing_key(
 }
 
 fn run_sign(args: SignArgs, out: &Output) -> anyhow::Result<()> {
-    let bytes = std::fs::read(&args.file)
-        .with_context(|| format!("cannot read {}", args.file.display()))?;
-    // Check the input fully before any key is made or file written.
-    sign::wasm::canonical_len(&bytes).with_context(|| format!("{}", args.file.display()))?;
-    if let Some(alias) = &args.call_alias {
-        sign::check_call_alias(alias)?;
-    }
     let stem = file_stem(&args.file);
     let destination = args
         .destination
         .clone()
         .unwrap_or_else(|| args.file.with_file_name(format!("{stem}_s.wasm")));
-    if let Some(parent) = destination.parent().filter(|p| !p.as_os_str().is_empty()) {
-        anyhow::ensure!(
-            parent.is_dir(),
-            "destination directory {} does not exist",
-            parent.display()
-        );
-    }
-
-    if sign::wasm::kind_of(&bytes)? == WasmKind::CoreModule {
-        out.warn(
-            "signing a core module: a wasmCloud 1.x host wraps it into a component and then \
-             loses its claims in the inventory; sign components where you can",
-        );
-    }
-
-    let issuer = signing_key(
-        args.issuer.as_deref(),
-        &account_key_name(),
-        KeyKind::Account,
-        "issuer",
-        &args,
-        out,
-    )?;
-    let subject = signing_key(
-        args.subject.as_deref(),
-        &stem,
-        KeyKind::Module,
-        "subject",
-        &args,
-        out,
-    )?;
-
     let spec = ComponentClaimsSpec {
         name: Some(args.name.clone().unwrap_or_else(|| stem.clone())),
         tags: args.tags.clone(),
@@ -207,16 +166,40 @@ fn run_sign(args: SignArgs, out: &Output) -> anyhow::Result<()> {
         expires_in_days: args.expires,
         not_before_days: args.nbf,
     };
-    let signed = sign::sign_component(&bytes, &spec, &issuer, &subject)?;
-    sign::write_signed_file(&bytes, &signed.jwt, &destination)?;
+    // Keys are looked up (or made) only once the input has proved to be Wasm.
+    let signed = sign::sign_file(&args.file, &destination, &spec, || {
+        let issuer = signing_key(
+            args.issuer.as_deref(),
+            &account_key_name(),
+            KeyKind::Account,
+            "issuer",
+            &args,
+            out,
+        )?;
+        let subject = signing_key(
+            args.subject.as_deref(),
+            &stem,
+            KeyKind::Module,
+            "subject",
+            &args,
+            out,
+        )?;
+        Ok((issuer, subject))
+    })?;
+    if signed.kind == WasmKind::CoreModule {
+        out.warn(
+            "signed a core module: a wasmCloud 1.x host wraps it into a component and then \
+             loses its claims in the inventory; sign components where you can",
+        );
+    }
 
     let meta = signed.claims.wascap.as_ref();
     let text = format!(
         "Signed {} -> {}\n  issuer  {}\n  subject {}\n  hash    {}",
         args.file.display(),
         destination.display(),
-        issuer.public_key,
-        subject.public_key,
+        signed.issuer,
+        signed.subject,
         meta.map_or("", |m| m.hash.as_str()),
     );
     out.result(
@@ -224,8 +207,8 @@ fn run_sign(args: SignArgs, out: &Output) -> anyhow::Result<()> {
         json!({
             "source": args.file,
             "destination": destination,
-            "issuer": issuer.public_key,
-            "subject": subject.public_key,
+            "issuer": signed.issuer,
+            "subject": signed.subject,
             "name": meta.and_then(|m| m.name.clone()),
             "hash": meta.map(|m| m.hash.clone()),
             "jwt": signed.jwt,

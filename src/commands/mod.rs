@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::output::{Color, Format, Output};
-use cargo_wasmcloud::sign::keys::KeyDir;
+use cargo_wasmcloud::sign::keys::{KeyDir, KeyError};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -69,7 +69,7 @@ pub struct KeyDirArgs {
 }
 
 impl KeyDirArgs {
-    pub fn resolve(&self) -> anyhow::Result<KeyDir> {
-        Ok(KeyDir::resolve(self.keys_dir.clone())?)
+    pub fn resolve(&self) -> Result<KeyDir, KeyError> {
+        KeyDir::resolve(self.keys_dir.clone())
     }
 }

@@ -5,13 +5,16 @@ pub mod jwt;
 pub mod keys;
 pub mod wasm;
 
-use std::io;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Write};
 use std::path::Path;
+
+use sha2::{Digest, Sha256};
 
 use crate::fsutil;
 use jwt::{Claims, ComponentMetadata, JwtError, Validation};
 use keys::{Key, KeyError, KeyKind};
-use wasm::{CanonicalError, WasmError};
+use wasm::{CanonicalError, WasmError, WasmKind};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
@@ -34,8 +37,12 @@ pub enum SignError {
     Jwt(#[from] JwtError),
     #[error("invalid call alias {alias:?}: {reason}")]
     CallAlias { alias: String, reason: String },
-    #[error("{path}: {source}")]
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: io::Error },
+    #[error("cannot write {path}: {source}")]
     Write { path: String, source: io::Error },
+    #[error("I/O error: {0}")]
+    Io(String),
 }
 
 /// What a component's claims say besides its keys and hash.
@@ -78,17 +85,16 @@ pub fn check_call_alias(alias: &str) -> Result<(), SignError> {
     Ok(())
 }
 
-/// Builds component claims for `bytes` (its module hash computed here), issued `now`.
+/// Builds component claims for a binary with module hash `hash`, issued `now`.
 pub fn component_claims(
-    bytes: &[u8],
+    hash: String,
     spec: &ComponentClaimsSpec,
     issuer: &str,
     subject: &str,
     now: u64,
-) -> Result<Claims<ComponentMetadata>, SignError> {
-    let hash = wasm::module_hash(bytes)?;
+) -> Claims<ComponentMetadata> {
     let days = |d: Option<u64>| d.map(|d| now + d * jwt::SECS_PER_DAY);
-    Ok(Claims {
+    Claims {
         exp: days(spec.expires_in_days),
         jti: jwt::new_token_id(),
         iat: now,
@@ -105,60 +111,88 @@ pub fn component_claims(
             prov: false,
         }),
         wascap_revision: Some(jwt::WASCAP_REVISION),
-    })
+    }
 }
 
-/// A token ready to embed and the claims it carries.
+/// The outcome of signing a file.
 #[derive(Debug, Clone)]
-pub struct SignedClaims {
+pub struct SignedFile {
+    pub kind: WasmKind,
     pub jwt: String,
     pub claims: Claims<ComponentMetadata>,
+    pub issuer: String,
+    pub subject: String,
 }
 
-/// Makes and signs component claims: `issuer` must be an account key, `subject` a module
-/// key.
-pub fn sign_component(
-    bytes: &[u8],
+/// Signs the Wasm file `input` into `dest` (which may be `input` itself).
+///
+/// One pass: the canonical form of the input streams into a temporary file beside `dest`
+/// while it is hashed; then `keys` is asked for the issuer (account) and subject (module)
+/// keys, so that no key is made for an input that turns out not to be Wasm; the token is
+/// appended and the file renamed over `dest`. On any error `dest` is untouched and the
+/// temporary file removed.
+pub fn sign_file(
+    input: &Path,
+    dest: &Path,
     spec: &ComponentClaimsSpec,
-    issuer: &Key,
-    subject: &Key,
-) -> Result<SignedClaims, SignError> {
+    keys: impl FnOnce() -> Result<(Key, Key), SignError>,
+) -> Result<SignedFile, SignError> {
     if let Some(alias) = &spec.call_alias {
         check_call_alias(alias)?;
     }
+    let read_error = |source: io::Error| SignError::Read {
+        path: input.display().to_string(),
+        source,
+    };
+    let write_error = |source: io::Error| SignError::Write {
+        path: dest.display().to_string(),
+        source,
+    };
+    let source = File::open(input).map_err(read_error)?;
+    let mut reader = BufReader::with_capacity(1 << 20, source);
+    let mut header = [0u8; 8];
+    let kind = {
+        let got = reader.fill_buf().map_err(read_error)?;
+        let n = got.len().min(8);
+        header[..n].copy_from_slice(&got[..n]);
+        wasm::kind_of(&header[..n])?
+    };
+
+    let mut out = fsutil::AtomicFile::create(dest, fsutil::Mode::Public).map_err(write_error)?;
+    let mut hasher = Sha256::new();
+    wasm::stream_canonical::<CanonicalError>(&mut reader, &mut |piece| {
+        hasher.update(piece);
+        out.write_all(piece).map_err(|e| {
+            io::Error::new(e.kind(), format!("cannot write {}: {e}", dest.display()))
+        })?;
+        Ok(())
+    })
+    .map_err(|e| match e {
+        CanonicalError::Wasm(e) => SignError::Wasm(e),
+        CanonicalError::Io(e) => SignError::Io(e.to_string()),
+    })?;
+    let hash = data_encoding::HEXUPPER.encode(&hasher.finalize());
+
+    let (issuer, subject) = keys()?;
     issuer.expect_kind(KeyKind::Account, "issuer")?;
     subject.expect_kind(KeyKind::Module, "subject")?;
     let claims = component_claims(
-        bytes,
+        hash,
         spec,
         &issuer.public_key,
         &subject.public_key,
         jwt::now_secs(),
-    )?;
+    );
     let jwt = jwt::encode(&claims, &issuer.pair()?)?;
-    Ok(SignedClaims { jwt, claims })
-}
-
-/// Writes `canonical(bytes) ‖ wasmcloud_jwt section` to `dest` atomically.
-pub fn write_signed_file(bytes: &[u8], jwt: &str, dest: &Path) -> Result<(), SignError> {
-    // Validate the framing before creating anything on disk.
-    wasm::canonical_len(bytes)?;
-    let mut failure = None;
-    let result = fsutil::write_atomic(dest, fsutil::Mode::Public, |out| {
-        wasm::write_signed(bytes, jwt, out).map_err(|e| match e {
-            CanonicalError::Io(e) => e,
-            CanonicalError::Wasm(e) => {
-                failure = Some(e);
-                io::Error::other("invalid wasm")
-            }
-        })
-    });
-    if let Some(e) = failure {
-        return Err(e.into());
-    }
-    result.map_err(|source| SignError::Write {
-        path: dest.display().to_string(),
-        source,
+    out.write_all(&wasm::jwt_section(&jwt))
+        .map_err(write_error)?;
+    out.commit().map_err(write_error)?;
+    Ok(SignedFile {
+        kind,
+        jwt,
+        claims,
+        issuer: issuer.public_key,
+        subject: subject.public_key,
     })
 }
 
