@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs, and nothing when it is all there already:
+# the wasm32-wasip2 Rust target (fixture components are really built), Debian's
+# nats-server and docker-registry (tests start their own on free loopback ports),
+# and skopeo (an independent OCI client to cross-check against).
+set -euo pipefail
+
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
+  echo "test-deps: adding the wasm32-wasip2 target"
+  rustup target add wasm32-wasip2
+fi
+
+missing=()
+command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || missing+=(nats-server)
+command -v docker-registry >/dev/null 2>&1 || [ -x /usr/bin/docker-registry ] || missing+=(docker-registry)
+command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "test-deps: installing ${missing[*]}"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
