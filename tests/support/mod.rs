@@ -295,17 +295,8 @@ pub fn with_custom_section(bytes: &[u8], name: &str, data: &[u8]) -> Vec<u8> {
     out
 }
 
-pub fn leb(mut value: u64, out: &mut Vec<u8>) {
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
-}
+/// Minimal LEB128, the library's own encoder.
+pub use cargo_wasmcloud::sign::wasm::write_uleb as leb;
 
 // ---------------------------------------------------------------------------------------
 // Servers
