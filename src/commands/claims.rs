@@ -9,7 +9,7 @@ use super::{inspect, KeyDirArgs};
 use crate::output::Output;
 use cargo_wasmcloud::sign::{
     self,
-    keys::{self, Key, KeyError, KeyKind},
+    keys::{self, Key, KeyDir, KeyError, KeyKind, KeyOrigin},
     wasm::WasmKind,
     ComponentClaimsSpec,
 };
@@ -113,40 +113,31 @@ fn file_stem(path: &Path) -> String {
         .unwrap_or_else(|| "component".into())
 }
 
-fn account_key_name() -> String {
-    std::env::var("USER")
-        .ok()
-        .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| "user".into())
-}
-
-/// A key for signing: from the flag when given, else the default key file, made if missing.
-fn signing_key(
+/// A key for signing, with a note when it was made now (and with `-v`, where it came from).
+pub fn signing_key(
+    dir: &KeyDir,
     given: Option<&str>,
     default_name: &str,
     kind: KeyKind,
     role: &'static str,
-    args: &SignArgs,
+    generate: bool,
     out: &Output,
 ) -> Result<Key, KeyError> {
-    let dir = args.dir.resolve()?;
-    if let Some(value) = given {
-        let (key, source) = keys::resolve_key(value, kind, role, &dir)?;
-        out.detail(&format!("{role} key {} from {source}", key.public_key));
-        return Ok(key);
-    }
-    let (key, generated) = dir.get_or_generate(default_name, kind, !args.disable_keygen)?;
-    out.detail(&format!(
-        "{role} key {} from {}",
-        key.public_key,
-        dir.file_for(default_name, kind).display()
-    ));
-    if generated {
-        out.note(&format!(
+    let (key, origin) = dir.signing_key(given, default_name, kind, role, generate)?;
+    match &origin {
+        KeyOrigin::Generated(path) => out.note(&format!(
             "Generated {role} key {} ({})",
-            dir.file_for(default_name, kind).display(),
+            path.display(),
             key.public_key
-        ));
+        )),
+        KeyOrigin::Stored(path) => out.detail(&format!(
+            "{role} key {} from {}",
+            key.public_key,
+            path.display()
+        )),
+        KeyOrigin::Given(source) => {
+            out.detail(&format!("{role} key {} from {source}", key.public_key))
+        }
     }
     Ok(key)
 }
@@ -167,21 +158,25 @@ fn run_sign(args: SignArgs, out: &Output) -> anyhow::Result<()> {
         not_before_days: args.nbf,
     };
     // Keys are looked up (or made) only once the input has proved to be Wasm.
+    let generate = !args.disable_keygen;
     let signed = sign::sign_file(&args.file, &destination, &spec, || {
+        let dir = args.dir.resolve()?;
         let issuer = signing_key(
+            &dir,
             args.issuer.as_deref(),
-            &account_key_name(),
+            &keys::default_account_name(),
             KeyKind::Account,
             "issuer",
-            &args,
+            generate,
             out,
         )?;
         let subject = signing_key(
+            &dir,
             args.subject.as_deref(),
             &stem,
             KeyKind::Module,
             "subject",
-            &args,
+            generate,
             out,
         )?;
         Ok((issuer, subject))

@@ -383,6 +383,30 @@ impl KeyDir {
         Ok((key, true))
     }
 
+    /// The key for a signing role: `given` (a seed, a seed file or a key name) when set,
+    /// else `<default_name>_<kind>.nk`, made now when missing and `generate` allows.
+    pub fn signing_key(
+        &self,
+        given: Option<&str>,
+        default_name: &str,
+        kind: KeyKind,
+        role: &'static str,
+        generate: bool,
+    ) -> Result<(Key, KeyOrigin), KeyError> {
+        if let Some(value) = given {
+            let (key, source) = resolve_key(value, kind, role, self)?;
+            return Ok((key, KeyOrigin::Given(source)));
+        }
+        let path = self.file_for(default_name, kind);
+        let (key, generated) = self.get_or_generate(default_name, kind, generate)?;
+        let origin = if generated {
+            KeyOrigin::Generated(path)
+        } else {
+            KeyOrigin::Stored(path)
+        };
+        Ok((key, origin))
+    }
+
     /// Writes a key as `<name>_<kind>.nk` (0600) without overwriting an existing file.
     pub fn save(&self, key: &Key, name: &str) -> Result<PathBuf, KeyError> {
         self.ensure()?;
@@ -443,6 +467,14 @@ pub fn read_key_file(path: &Path) -> Result<Key, KeyError> {
     Key::from_seed(&text).map_err(|e| KeyError::InvalidSeed(format!("{}: {e}", path.display())))
 }
 
+/// The account key name wash uses: `$USER`, or `user`.
+pub fn default_account_name() -> String {
+    std::env::var("USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "user".into())
+}
+
 fn home_dir() -> Option<PathBuf> {
     std::env::var_os("HOME")
         .filter(|h| !h.is_empty())
@@ -467,6 +499,17 @@ impl fmt::Display for KeySource {
             KeySource::File(p) | KeySource::Stored(p) => write!(f, "{}", p.display()),
         }
     }
+}
+
+/// Where a signing key came from.
+#[derive(Debug)]
+pub enum KeyOrigin {
+    /// Named on the command line or in settings.
+    Given(KeySource),
+    /// The default key file, which existed.
+    Stored(PathBuf),
+    /// The default key file, made now.
+    Generated(PathBuf),
 }
 
 /// Resolves a `--issuer`/`--subject` value: a seed, a path to a seed file, or a key name in
