@@ -1,6 +1,7 @@
 //! cargo-wasmcloud: the library behind the `cargo wasmcloud` command. Modules here do the
 //! work and know nothing of the terminal; `src/commands/` parses and prints.
 
+pub mod build;
 pub mod fsutil;
 pub mod inspect;
 pub mod sign;

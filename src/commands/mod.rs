@@ -1,6 +1,7 @@
 //! The command line: one module per command, each with its clap `Args` and a `run` that
 //! parses, calls the library, and prints.
 
+pub mod build;
 pub mod claims;
 pub mod inspect;
 pub mod keys;
@@ -39,6 +40,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Build actors with cargo into signed components (in <target-dir>/wasmcloud/)
+    Build(build::BuildArgs),
     /// Generate, list and read nkeys in the key directory
     Keys(keys::KeysArgs),
     /// Sign Wasm with wascap claims, or inspect the claims of a signed file
@@ -49,6 +52,7 @@ pub enum Command {
 
 pub fn run(cli: Cli, out: &Output) -> anyhow::Result<()> {
     match cli.command {
+        Command::Build(args) => build::run(args, out),
         Command::Keys(args) => keys::run(args, out),
         Command::Claims(args) => claims::run(args, out),
         Command::Inspect(args) => inspect::run(args, out),

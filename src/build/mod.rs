@@ -1,0 +1,636 @@
+//! `build`: cargo-aware builds of actors (components for `wasm32-wasip2`, or `wasm32-wasip1`
+//! adapted into components), validated and signed into `<target-dir>/wasmcloud/`.
+//!
+//! The workspace comes from `cargo metadata`, the artifacts from cargo's own JSON messages,
+//! so workspaces, `--target-dir`, profiles and renamed libraries need no guessing.
+
+pub mod settings;
+
+use std::collections::BTreeMap;
+use std::io::{self, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use cargo_metadata::{Message, Metadata, MetadataCommand, Package, TargetKind};
+use serde::{Deserialize, Serialize};
+
+use crate::fsutil;
+use crate::sign::{self, keys::Key, wasm, ComponentClaimsSpec, SignError};
+pub use settings::{ProjectKind, Settings, WasmTarget};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("not a cargo project: {0}")]
+    NotCargoProject(String),
+    #[error("cargo metadata failed: {0}")]
+    Metadata(String),
+    #[error("package `{0}` is not a member of this workspace")]
+    UnknownPackage(String),
+    #[error("package `{package}`: {reason}")]
+    NotBuildable { package: String, reason: String },
+    #[error("package `{package}`: invalid [package.metadata.wasmcloud]: {reason}")]
+    Settings { package: String, reason: String },
+    #[error("nothing to build: no actor or provider in the selected packages")]
+    NothingToBuild,
+    #[error("the {target} target is not installed: run `rustup target add {target}`")]
+    TargetMissing { target: String },
+    #[error("cargo build failed ({0}); see cargo's errors above")]
+    CargoFailed(String),
+    #[error("could not run cargo: {0}")]
+    Spawn(io::Error),
+    #[error("package `{0}`: cargo produced no .wasm file (is its crate-type cdylib?)")]
+    NoArtifact(String),
+    #[error("{path}: not a valid WebAssembly component: {reason}")]
+    InvalidWasm { path: String, reason: String },
+    #[error("{path}: adapting the wasm32-wasip1 module into a component failed: {reason}")]
+    Adapt { path: String, reason: String },
+    #[error(transparent)]
+    Sign(#[from] SignError),
+    #[error("{path}: {source}")]
+    Io { path: String, source: io::Error },
+}
+
+fn io_error(path: &Path) -> impl FnOnce(io::Error) -> BuildError + '_ {
+    move |source| BuildError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// Cargo's build profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Profile {
+    Release,
+    Dev,
+    Named(String),
+}
+
+impl Profile {
+    fn args(&self) -> Vec<String> {
+        match self {
+            Profile::Release => vec!["--release".into()],
+            Profile::Dev => vec![],
+            Profile::Named(name) => vec!["--profile".into(), name.clone()],
+        }
+    }
+}
+
+/// What to build and how; mirrors `cargo build`'s own options.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// The cargo to run (`$CARGO` when cargo runs us).
+    pub cargo: PathBuf,
+    /// Directory to run in.
+    pub cwd: PathBuf,
+    pub manifest_path: Option<PathBuf>,
+    pub packages: Vec<String>,
+    pub workspace: bool,
+    pub profile: Profile,
+    pub target_dir: Option<PathBuf>,
+    pub locked: bool,
+    pub offline: bool,
+    pub frozen: bool,
+}
+
+impl BuildOptions {
+    pub fn new(cwd: PathBuf) -> BuildOptions {
+        BuildOptions {
+            cargo: std::env::var_os("CARGO")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| "cargo".into()),
+            cwd,
+            manifest_path: None,
+            packages: Vec::new(),
+            workspace: false,
+            profile: Profile::Release,
+            target_dir: None,
+            locked: false,
+            offline: false,
+            frozen: false,
+        }
+    }
+
+    fn shared_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        if let Some(path) = &self.manifest_path {
+            args.push("--manifest-path".into());
+            args.push(path.display().to_string());
+        }
+        for (flag, on) in [
+            ("--locked", self.locked),
+            ("--offline", self.offline),
+            ("--frozen", self.frozen),
+        ] {
+            if on {
+                args.push(flag.into());
+            }
+        }
+        args
+    }
+}
+
+/// A workspace member that wasmCloud builds.
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub package: String,
+    pub version: String,
+    pub manifest_path: PathBuf,
+    pub kind: ProjectKind,
+    pub settings: Settings,
+    /// Name of the cargo target that produces the artifact (the lib or bin name).
+    pub artifact: String,
+    pub authors: Vec<String>,
+}
+
+impl Project {
+    /// The claims this project's settings ask for.
+    pub fn claims_spec(&self) -> ComponentClaimsSpec {
+        ComponentClaimsSpec {
+            name: Some(self.settings.name.clone().unwrap_or(self.package.clone())),
+            tags: self.settings.tags.clone(),
+            rev: Some(self.settings.revision.unwrap_or(0)),
+            ver: Some(
+                self.settings
+                    .version
+                    .clone()
+                    .unwrap_or(self.version.clone()),
+            ),
+            call_alias: self.settings.call_alias.clone(),
+            expires_in_days: None,
+            not_before_days: None,
+        }
+    }
+
+    pub fn target(&self) -> WasmTarget {
+        self.settings.target.unwrap_or_default()
+    }
+}
+
+/// The workspace as `cargo metadata` describes it.
+#[derive(Debug)]
+pub struct Workspace {
+    pub root: PathBuf,
+    pub target_dir: PathBuf,
+    metadata: Metadata,
+}
+
+impl Workspace {
+    /// Runs `cargo metadata --no-deps` (fast, and no network).
+    pub fn load(opts: &BuildOptions) -> Result<Workspace, BuildError> {
+        let mut cmd = MetadataCommand::new();
+        cmd.cargo_path(&opts.cargo)
+            .current_dir(&opts.cwd)
+            .no_deps()
+            .other_options(opts.shared_args());
+        let metadata = cmd.exec().map_err(|e| {
+            let text = e.to_string();
+            if text.contains("could not find `Cargo.toml`") {
+                BuildError::NotCargoProject(format!(
+                    "no Cargo.toml in {} or any parent directory (give --manifest-path)",
+                    opts.cwd.display()
+                ))
+            } else {
+                BuildError::Metadata(
+                    text.lines()
+                        .filter(|l| !l.trim().is_empty())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                )
+            }
+        })?;
+        let target_dir = opts
+            .target_dir
+            .clone()
+            .map(|d| if d.is_absolute() { d } else { opts.cwd.join(d) })
+            .unwrap_or_else(|| metadata.target_directory.clone().into_std_path_buf());
+        Ok(Workspace {
+            root: metadata.workspace_root.clone().into_std_path_buf(),
+            target_dir,
+            metadata,
+        })
+    }
+
+    fn members(&self) -> Vec<&Package> {
+        self.metadata.workspace_packages()
+    }
+
+    /// Picks the projects to build, as cargo picks packages: `-p` names, `--workspace`, else
+    /// the package of the current directory, else the workspace's default members.
+    pub fn select(&self, opts: &BuildOptions) -> Result<Vec<Project>, BuildError> {
+        let members = self.members();
+        if !opts.packages.is_empty() {
+            return opts
+                .packages
+                .iter()
+                .map(|name| {
+                    let pkg = members
+                        .iter()
+                        .find(|p| p.name == *name)
+                        .ok_or_else(|| BuildError::UnknownPackage(name.clone()))?;
+                    classify(pkg)?.ok_or_else(|| not_buildable(pkg))
+                })
+                .collect();
+        }
+        let chosen: Vec<&Package> = if opts.workspace {
+            members
+        } else if let Some(pkg) = self.current_package(opts, &members) {
+            // The package the user is in must be buildable: say why not.
+            return Ok(vec![classify(pkg)?.ok_or_else(|| not_buildable(pkg))?]);
+        } else {
+            let defaults: Vec<&Package> = members
+                .iter()
+                .copied()
+                .filter(|p| self.metadata.workspace_default_members.contains(&p.id))
+                .collect();
+            if defaults.is_empty() {
+                members
+            } else {
+                defaults
+            }
+        };
+        let mut projects = Vec::new();
+        for pkg in chosen {
+            if let Some(project) = classify(pkg)? {
+                projects.push(project);
+            }
+        }
+        Ok(projects)
+    }
+
+    /// The member whose directory holds the manifest given, or the current directory.
+    fn current_package<'a>(
+        &self,
+        opts: &BuildOptions,
+        members: &[&'a Package],
+    ) -> Option<&'a Package> {
+        let dir = match &opts.manifest_path {
+            Some(path) => {
+                let path = if path.is_absolute() {
+                    path.clone()
+                } else {
+                    opts.cwd.join(path)
+                };
+                path.parent()?.to_path_buf()
+            }
+            None => opts.cwd.clone(),
+        };
+        let dir = dir.canonicalize().unwrap_or(dir);
+        members
+            .iter()
+            .filter(|p| {
+                p.manifest_path
+                    .parent()
+                    .map(|d| dir.starts_with(d.as_std_path()))
+                    .unwrap_or(false)
+            })
+            .max_by_key(|p| p.manifest_path.as_str().len())
+            .copied()
+    }
+}
+
+fn not_buildable(pkg: &Package) -> BuildError {
+    BuildError::NotBuildable {
+        package: pkg.name.to_string(),
+        reason: "a library crate without `cdylib`: add `[lib] crate-type = [\"cdylib\"]` to \
+                 build it as an actor, or set `kind` in [package.metadata.wasmcloud]"
+            .into(),
+    }
+}
+
+/// What a package is to wasmCloud: its settings' `kind`, else a `cdylib` is an actor and a
+/// crate with a binary a provider. `None` for plain libraries.
+fn classify(pkg: &Package) -> Result<Option<Project>, BuildError> {
+    let settings =
+        Settings::from_package_metadata(&pkg.metadata).map_err(|reason| BuildError::Settings {
+            package: pkg.name.to_string(),
+            reason,
+        })?;
+    let cdylib = pkg
+        .targets
+        .iter()
+        .find(|t| t.kind.contains(&TargetKind::CDyLib));
+    let bin = pkg
+        .targets
+        .iter()
+        .find(|t| t.kind.contains(&TargetKind::Bin));
+    let kind = match settings.kind {
+        Some(kind) => kind,
+        None if cdylib.is_some() => ProjectKind::Actor,
+        None if bin.is_some() => ProjectKind::Provider,
+        None => return Ok(None),
+    };
+    let artifact = match kind {
+        ProjectKind::Actor => cdylib.ok_or_else(|| not_buildable(pkg))?.name.clone(),
+        ProjectKind::Provider => bin
+            .ok_or_else(|| BuildError::NotBuildable {
+                package: pkg.name.to_string(),
+                reason: "a provider needs a binary target (src/main.rs)".into(),
+            })?
+            .name
+            .clone(),
+        ProjectKind::Interface => pkg.name.replace('-', "_"),
+    };
+    Ok(Some(Project {
+        package: pkg.name.to_string(),
+        version: pkg.version.to_string(),
+        manifest_path: pkg.manifest_path.clone().into_std_path_buf(),
+        kind,
+        settings,
+        artifact: artifact.replace('-', "_"),
+        authors: pkg.authors.clone(),
+    }))
+}
+
+/// Fails with the `rustup` command to run when a target's standard library is missing.
+pub fn check_target_installed(target: &str, cwd: &Path) -> Result<(), BuildError> {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let output = Command::new(rustc)
+        .args(["--print", "sysroot"])
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(BuildError::Spawn)?;
+    let sysroot = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    let lib = Path::new(&sysroot)
+        .join("lib/rustlib")
+        .join(target)
+        .join("lib");
+    if output.status.success() && lib.is_dir() {
+        Ok(())
+    } else {
+        Err(BuildError::TargetMissing {
+            target: target.into(),
+        })
+    }
+}
+
+/// Runs `cargo build` for `packages` and returns each package's `.wasm` (or binary) files.
+/// Cargo's own progress and diagnostics go straight to our stderr.
+fn cargo_build(
+    opts: &BuildOptions,
+    ws: &Workspace,
+    packages: &[&Project],
+    target: Option<&str>,
+) -> Result<BTreeMap<String, Vec<PathBuf>>, BuildError> {
+    let mut cmd = Command::new(&opts.cargo);
+    cmd.arg("build")
+        .arg("--message-format=json-render-diagnostics")
+        .args(opts.profile.args())
+        .args(opts.shared_args())
+        .arg("--target-dir")
+        .arg(&ws.target_dir)
+        .current_dir(&opts.cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    if let Some(target) = target {
+        cmd.args(["--target", target]);
+    }
+    for project in packages {
+        cmd.args(["-p", &project.package]);
+    }
+    let mut child = cmd.spawn().map_err(BuildError::Spawn)?;
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut artifacts: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
+    for message in Message::parse_stream(BufReader::new(stdout)) {
+        let Ok(Message::CompilerArtifact(artifact)) = message else {
+            continue;
+        };
+        let Some(project) = packages.iter().find(|p| {
+            artifact.manifest_path.as_std_path() == p.manifest_path
+                && artifact.target.name.replace('-', "_") == p.artifact
+        }) else {
+            continue;
+        };
+        let files: Vec<PathBuf> = match project.kind {
+            ProjectKind::Actor => artifact
+                .filenames
+                .iter()
+                .filter(|f| f.extension() == Some("wasm"))
+                .map(|f| f.clone().into_std_path_buf())
+                .collect(),
+            _ => artifact
+                .executable
+                .iter()
+                .map(|f| f.clone().into_std_path_buf())
+                .collect(),
+        };
+        artifacts
+            .entry(project.package.clone())
+            .or_default()
+            .extend(files);
+    }
+    let status = child.wait().map_err(BuildError::Spawn)?;
+    if !status.success() {
+        return Err(BuildError::CargoFailed(status.to_string()));
+    }
+    Ok(artifacts)
+}
+
+/// One built and signed actor.
+#[derive(Debug, Clone, Serialize)]
+pub struct BuiltActor {
+    pub package: String,
+    /// The signed component.
+    pub path: PathBuf,
+    /// What cargo produced.
+    pub cargo_artifact: PathBuf,
+    /// Module hash in the claims.
+    pub hash: String,
+    pub issuer: String,
+    pub subject: String,
+    /// True when nothing changed and the signed file was left as it was.
+    pub fresh: bool,
+}
+
+/// Progress reported while building.
+#[derive(Debug)]
+pub enum BuildEvent<'a> {
+    /// Cargo is about to run for these packages and this target (None: the host).
+    Cargo {
+        packages: Vec<&'a str>,
+        target: Option<&'a str>,
+    },
+    Signed(&'a BuiltActor),
+}
+
+/// Builds the actors among `projects`: one `cargo build` per target triple, then validate,
+/// adapt (wasip1), and sign each into `<target-dir>/wasmcloud/<name>_s.wasm`. `keys` gives
+/// the issuer and subject for a project; it is asked only when a file has to be signed.
+pub fn build_actors(
+    opts: &BuildOptions,
+    ws: &Workspace,
+    projects: &[Project],
+    sign_outputs: bool,
+    keys: &mut dyn FnMut(&Project) -> Result<(Key, Key), SignError>,
+    events: &mut dyn FnMut(BuildEvent<'_>),
+) -> Result<Vec<BuiltActor>, BuildError> {
+    let mut by_target: BTreeMap<&str, Vec<&Project>> = BTreeMap::new();
+    for project in projects.iter().filter(|p| p.kind == ProjectKind::Actor) {
+        by_target
+            .entry(project.target().triple())
+            .or_default()
+            .push(project);
+    }
+    let out_dir = ws.target_dir.join("wasmcloud");
+    let mut built = Vec::new();
+    for (target, group) in by_target {
+        check_target_installed(target, &opts.cwd)?;
+        events(BuildEvent::Cargo {
+            packages: group.iter().map(|p| p.package.as_str()).collect(),
+            target: Some(target),
+        });
+        let artifacts = cargo_build(opts, ws, &group, Some(target))?;
+        std::fs::create_dir_all(&out_dir).map_err(io_error(&out_dir))?;
+        for project in group {
+            let artifact = artifacts
+                .get(&project.package)
+                .and_then(|files| files.first())
+                .ok_or_else(|| BuildError::NoArtifact(project.package.clone()))?;
+            let actor = finish_actor(project, artifact, &out_dir, sign_outputs, keys)?;
+            events(BuildEvent::Signed(&actor));
+            built.push(actor);
+        }
+    }
+    Ok(built)
+}
+
+/// What the last signing of an output was made from; equal stamps mean nothing to do.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct Stamp {
+    input_sha256: String,
+    name: Option<String>,
+    tags: Vec<String>,
+    rev: Option<i32>,
+    ver: Option<String>,
+    call_alias: Option<String>,
+    issuer: String,
+    subject: String,
+}
+
+fn stamp_path(output: &Path) -> PathBuf {
+    let mut name = output.file_name().unwrap_or_default().to_os_string();
+    name.push(".stamp");
+    output.with_file_name(name)
+}
+
+fn finish_actor(
+    project: &Project,
+    artifact: &Path,
+    out_dir: &Path,
+    sign_outputs: bool,
+    keys: &mut dyn FnMut(&Project) -> Result<(Key, Key), SignError>,
+) -> Result<BuiltActor, BuildError> {
+    let bytes = std::fs::read(artifact).map_err(io_error(artifact))?;
+    let component = match wasm::kind_of(&bytes) {
+        Ok(wasm::WasmKind::Component) => bytes,
+        Ok(wasm::WasmKind::CoreModule) if project.target() == WasmTarget::Wasip1 => {
+            adapt_wasip1(&bytes, artifact)?
+        }
+        Ok(wasm::WasmKind::CoreModule) => {
+            return Err(BuildError::InvalidWasm {
+                path: artifact.display().to_string(),
+                reason: "cargo produced a core module, not a component".into(),
+            })
+        }
+        Err(e) => {
+            return Err(BuildError::InvalidWasm {
+                path: artifact.display().to_string(),
+                reason: e.to_string(),
+            })
+        }
+    };
+    wasmparser::Validator::new()
+        .validate_all(&component)
+        .map_err(|e| BuildError::InvalidWasm {
+            path: artifact.display().to_string(),
+            reason: e.to_string(),
+        })?;
+    let hash = wasm::module_hash(&component).map_err(SignError::from)?;
+
+    // The component as built (adapted if need be), beside the signed one.
+    let unsigned = out_dir.join(format!("{}.wasm", project.artifact));
+    let output = out_dir.join(format!("{}_s.wasm", project.artifact));
+    if std::fs::read(&unsigned).ok().as_deref() != Some(&component[..]) {
+        fsutil::write_atomic(&unsigned, fsutil::Mode::Public, |w| w.write_all(&component))
+            .map_err(io_error(&unsigned))?;
+    }
+    if !sign_outputs {
+        return Ok(BuiltActor {
+            package: project.package.clone(),
+            path: unsigned,
+            cargo_artifact: artifact.to_path_buf(),
+            hash,
+            issuer: String::new(),
+            subject: String::new(),
+            fresh: false,
+        });
+    }
+
+    let (issuer, subject) = keys(project)?;
+    let spec = project.claims_spec();
+    let stamp = Stamp {
+        input_sha256: sha256_hex(&component),
+        name: spec.name.clone(),
+        tags: spec.tags.clone(),
+        rev: spec.rev,
+        ver: spec.ver.clone(),
+        call_alias: spec.call_alias.clone(),
+        issuer: issuer.public_key.clone(),
+        subject: subject.public_key.clone(),
+    };
+    let stamp_file = stamp_path(&output);
+    let previous: Option<Stamp> = std::fs::read(&stamp_file)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    let output_intact = || {
+        std::fs::read(&output)
+            .ok()
+            .and_then(|signed| sign::read_component_token(&signed).ok().flatten())
+            .is_some_and(|token| token.metadata.hash == hash)
+    };
+    let fresh = previous.as_ref() == Some(&stamp) && output_intact();
+    if !fresh {
+        sign::sign_file(&unsigned, &output, &spec, || Ok((issuer, subject)))?;
+        let text = serde_json::to_vec_pretty(&stamp).unwrap_or_default();
+        fsutil::write_atomic(&stamp_file, fsutil::Mode::Public, |w| w.write_all(&text))
+            .map_err(io_error(&stamp_file))?;
+    }
+    Ok(BuiltActor {
+        package: project.package.clone(),
+        path: output,
+        cargo_artifact: artifact.to_path_buf(),
+        hash,
+        issuer: stamp.issuer,
+        subject: stamp.subject,
+        fresh,
+    })
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    data_encoding::HEXUPPER.encode(&Sha256::digest(bytes))
+}
+
+/// Wraps a `wasm32-wasip1` core module into a component with the WASI preview 1 reactor
+/// adapter.
+fn adapt_wasip1(module: &[u8], path: &Path) -> Result<Vec<u8>, BuildError> {
+    use wasi_preview1_component_adapter_provider::{
+        WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
+    };
+    let fail = |e: anyhow::Error| BuildError::Adapt {
+        path: path.display().to_string(),
+        reason: format!("{e:#}"),
+    };
+    wit_component::ComponentEncoder::default()
+        .module(module)
+        .map_err(fail)?
+        .adapter(
+            WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME,
+            WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
+        )
+        .map_err(fail)?
+        .validate(true)
+        .encode()
+        .map_err(fail)
+}

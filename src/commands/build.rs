@@ -1,0 +1,164 @@
+//! `build`: build the selected actors with cargo, then validate and sign them.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use serde_json::json;
+
+use super::{claims::signing_key, KeyDirArgs};
+use crate::output::Output;
+use cargo_wasmcloud::build::{self, BuildEvent, BuildOptions, Profile, ProjectKind, Workspace};
+use cargo_wasmcloud::sign::keys::{self, KeyDir, KeyKind};
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Package to build (repeatable)
+    #[arg(short = 'p', long = "package", value_name = "SPEC")]
+    packages: Vec<String>,
+
+    /// Build every actor and provider in the workspace
+    #[arg(long)]
+    workspace: bool,
+
+    /// Path to Cargo.toml
+    #[arg(long, value_name = "PATH")]
+    manifest_path: Option<PathBuf>,
+
+    /// Build with the release profile (the default, as wash does)
+    #[arg(long, conflicts_with_all = ["debug", "profile"])]
+    release: bool,
+
+    /// Build with the dev profile
+    #[arg(long, conflicts_with = "profile")]
+    debug: bool,
+
+    /// Build with the given profile
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
+
+    /// Directory for all generated artifacts
+    #[arg(long, value_name = "DIR")]
+    target_dir: Option<PathBuf>,
+
+    /// Require Cargo.lock to be up to date
+    #[arg(long)]
+    locked: bool,
+
+    /// Run without accessing the network
+    #[arg(long)]
+    offline: bool,
+
+    /// Require Cargo.lock and cache to be up to date
+    #[arg(long)]
+    frozen: bool,
+
+    /// Build, validate and adapt, but do not sign
+    #[arg(long)]
+    build_only: bool,
+
+    /// Fail instead of generating missing keys
+    #[arg(long)]
+    disable_keygen: bool,
+
+    #[command(flatten)]
+    dir: KeyDirArgs,
+}
+
+pub fn run(args: BuildArgs, out: &Output) -> anyhow::Result<()> {
+    let cwd = std::env::current_dir()?;
+    let mut opts = BuildOptions::new(cwd);
+    opts.manifest_path = args.manifest_path.clone();
+    opts.packages = args.packages.clone();
+    opts.workspace = args.workspace;
+    opts.profile = match (&args.profile, args.debug) {
+        (Some(name), _) => Profile::Named(name.clone()),
+        (None, true) => Profile::Dev,
+        (None, false) => Profile::Release,
+    };
+    opts.target_dir = args.target_dir.clone();
+    opts.locked = args.locked;
+    opts.offline = args.offline;
+    opts.frozen = args.frozen;
+
+    let ws = Workspace::load(&opts)?;
+    let projects = ws.select(&opts)?;
+    for project in projects.iter().filter(|p| p.kind == ProjectKind::Interface) {
+        out.detail(&format!(
+            "{}: interface crate, nothing to build",
+            project.package
+        ));
+    }
+    if !projects
+        .iter()
+        .any(|p| matches!(p.kind, ProjectKind::Actor | ProjectKind::Provider))
+    {
+        return Err(build::BuildError::NothingToBuild.into());
+    }
+    if projects.iter().any(|p| p.kind == ProjectKind::Provider) {
+        anyhow::bail!("building providers is not supported yet");
+    }
+
+    let generate = !args.disable_keygen;
+    let mut keys_for = |project: &build::Project| {
+        let dir = match &project.settings.key_directory {
+            Some(dir) if args.dir.keys_dir.is_none() => KeyDir::at(
+                project
+                    .manifest_path
+                    .parent()
+                    .map(|p| p.join(dir))
+                    .unwrap_or(dir.clone()),
+            ),
+            _ => args.dir.resolve()?,
+        };
+        let issuer = signing_key(
+            &dir,
+            project.settings.issuer.as_deref(),
+            &keys::default_account_name(),
+            KeyKind::Account,
+            "issuer",
+            generate,
+            out,
+        )?;
+        let subject = signing_key(
+            &dir,
+            project.settings.subject.as_deref(),
+            &project.artifact,
+            KeyKind::Module,
+            "subject",
+            generate,
+            out,
+        )?;
+        Ok((issuer, subject))
+    };
+    let mut events = |event: BuildEvent<'_>| match event {
+        BuildEvent::Cargo { packages, target } => out.detail(&format!(
+            "cargo build --target {} for {}",
+            target.unwrap_or("host"),
+            packages.join(", ")
+        )),
+        BuildEvent::Signed(actor) => {
+            let verb = if actor.fresh { "Fresh" } else { "Signed" };
+            out.note(&format!(
+                "{verb:>12} {} -> {}",
+                actor.package,
+                actor.path.display()
+            ));
+        }
+    };
+    let built = build::build_actors(
+        &opts,
+        &ws,
+        &projects,
+        !args.build_only,
+        &mut keys_for,
+        &mut events,
+    )?;
+
+    let text = built
+        .iter()
+        .map(|a| a.path.display().to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    out.result(&text, json!({ "artifacts": built }))?;
+    Ok(())
+}
