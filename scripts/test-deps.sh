@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs, and nothing when it is all there already:
-# the wasm32-wasip2 Rust target (fixture components are really built), Debian's
+# the wasm32-wasip2 and wasip1 Rust targets (fixture components are really built), Debian's
 # nats-server and docker-registry (tests start their own on free loopback ports),
 # and skopeo (an independent OCI client to cross-check against).
 set -euo pipefail
 
-if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
-  echo "test-deps: adding the wasm32-wasip2 target"
-  rustup target add wasm32-wasip2
-fi
+# wasip1 too: `build` adapts wasip1 modules into components, and that is tested.
+for target in wasm32-wasip2 wasm32-wasip1; do
+  if ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
+    echo "test-deps: adding the $target target"
+    rustup target add "$target"
+  fi
+done
 
 missing=()
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || missing+=(nats-server)
