@@ -427,6 +427,9 @@ fn cargo_build(
     Ok(artifacts)
 }
 
+/// Gives the issuer and subject keys for a project.
+pub type SigningKeys<'a> = dyn FnMut(&Project) -> Result<(Key, Key), SignError> + 'a;
+
 /// One built and signed actor.
 #[derive(Debug, Clone, Serialize)]
 pub struct BuiltActor {
@@ -462,7 +465,7 @@ pub fn build_actors(
     ws: &Workspace,
     projects: &[Project],
     sign_outputs: bool,
-    keys: &mut dyn FnMut(&Project) -> Result<(Key, Key), SignError>,
+    keys: &mut SigningKeys<'_>,
     events: &mut dyn FnMut(BuildEvent<'_>),
 ) -> Result<Vec<BuiltActor>, BuildError> {
     let mut by_target: BTreeMap<&str, Vec<&Project>> = BTreeMap::new();
@@ -519,7 +522,7 @@ fn finish_actor(
     artifact: &Path,
     out_dir: &Path,
     sign_outputs: bool,
-    keys: &mut dyn FnMut(&Project) -> Result<(Key, Key), SignError>,
+    keys: &mut SigningKeys<'_>,
 ) -> Result<BuiltActor, BuildError> {
     let bytes = std::fs::read(artifact).map_err(io_error(artifact))?;
     let component = match wasm::kind_of(&bytes) {
