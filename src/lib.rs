@@ -4,4 +4,5 @@
 pub mod build;
 pub mod fsutil;
 pub mod inspect;
+pub mod scaffold;
 pub mod sign;

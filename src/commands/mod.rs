@@ -5,6 +5,7 @@ pub mod build;
 pub mod claims;
 pub mod inspect;
 pub mod keys;
+pub mod new;
 
 use std::path::PathBuf;
 
@@ -42,6 +43,8 @@ pub struct Cli {
 pub enum Command {
     /// Build actors with cargo into signed components (in <target-dir>/wasmcloud/)
     Build(build::BuildArgs),
+    /// Create an actor or interface project from a built-in template
+    New(new::NewArgs),
     /// Generate, list and read nkeys in the key directory
     Keys(keys::KeysArgs),
     /// Sign Wasm with wascap claims, or inspect the claims of a signed file
@@ -54,6 +57,7 @@ pub fn run(cli: Cli, out: &Output) -> anyhow::Result<()> {
     match cli.command {
         Command::Build(args) => build::run(args, out),
         Command::Keys(args) => keys::run(args, out),
+        Command::New(args) => new::run(args, out),
         Command::Claims(args) => claims::run(args, out),
         Command::Inspect(args) => inspect::run(args, out),
     }
