@@ -153,6 +153,7 @@ fn list_templates_names_every_template() {
             ("actor", "http"),
             ("actor", "keyvalue"),
             ("actor", "messaging"),
+            ("provider", "provider"),
             ("interface", "interface")
         ]
     );

@@ -15,7 +15,7 @@ use cargo_metadata::{Message, Metadata, MetadataCommand, Package, TargetKind};
 use serde::{Deserialize, Serialize};
 
 use crate::fsutil;
-use crate::sign::{self, keys::Key, wasm, ComponentClaimsSpec, SignError};
+use crate::sign::{self, keys::Key, par, wasm, ComponentClaimsSpec, SignError};
 pub use settings::{ProjectKind, Settings, WasmTarget};
 
 #[derive(Debug, thiserror::Error)]
@@ -430,15 +430,16 @@ fn cargo_build(
 /// Gives the issuer and subject keys for a project.
 pub type SigningKeys<'a> = dyn FnMut(&Project) -> Result<(Key, Key), SignError> + 'a;
 
-/// One built and signed actor.
+/// One built and signed actor or provider.
 #[derive(Debug, Clone, Serialize)]
-pub struct BuiltActor {
+pub struct Built {
     pub package: String,
-    /// The signed component.
+    pub kind: ProjectKind,
+    /// The signed component, or the provider archive.
     pub path: PathBuf,
     /// What cargo produced.
     pub cargo_artifact: PathBuf,
-    /// Module hash in the claims.
+    /// Module hash in the claims (actors), or SHA-256 of the binary (providers).
     pub hash: String,
     pub issuer: String,
     pub subject: String,
@@ -454,7 +455,7 @@ pub enum BuildEvent<'a> {
         packages: Vec<&'a str>,
         target: Option<&'a str>,
     },
-    Signed(&'a BuiltActor),
+    Signed(&'a Built),
 }
 
 /// Builds the actors among `projects`: one `cargo build` per target triple, then validate,
@@ -467,7 +468,7 @@ pub fn build_actors(
     sign_outputs: bool,
     keys: &mut SigningKeys<'_>,
     events: &mut dyn FnMut(BuildEvent<'_>),
-) -> Result<Vec<BuiltActor>, BuildError> {
+) -> Result<Vec<Built>, BuildError> {
     let mut by_target: BTreeMap<&str, Vec<&Project>> = BTreeMap::new();
     for project in projects.iter().filter(|p| p.kind == ProjectKind::Actor) {
         by_target
@@ -498,10 +499,116 @@ pub fn build_actors(
     Ok(built)
 }
 
+/// Builds the providers among `projects` for this machine and packs each into a signed
+/// provider archive, `<target-dir>/wasmcloud/<name>.par.gz`.
+pub fn build_providers(
+    opts: &BuildOptions,
+    ws: &Workspace,
+    projects: &[Project],
+    keys: &mut SigningKeys<'_>,
+    events: &mut dyn FnMut(BuildEvent<'_>),
+) -> Result<Vec<Built>, BuildError> {
+    let group: Vec<&Project> = projects
+        .iter()
+        .filter(|p| p.kind == ProjectKind::Provider)
+        .collect();
+    if group.is_empty() {
+        return Ok(Vec::new());
+    }
+    events(BuildEvent::Cargo {
+        packages: group.iter().map(|p| p.package.as_str()).collect(),
+        target: None,
+    });
+    let artifacts = cargo_build(opts, ws, &group, None)?;
+    let out_dir = ws.target_dir.join("wasmcloud");
+    std::fs::create_dir_all(&out_dir).map_err(io_error(&out_dir))?;
+    let mut built = Vec::new();
+    for project in group {
+        let binary = artifacts
+            .get(&project.package)
+            .and_then(|files| files.first())
+            .ok_or_else(|| BuildError::NoArtifact(project.package.clone()))?;
+        let provider = pack_provider(project, binary, &out_dir, keys)?;
+        events(BuildEvent::Signed(&provider));
+        built.push(provider);
+    }
+    Ok(built)
+}
+
+fn pack_provider(
+    project: &Project,
+    binary: &Path,
+    out_dir: &Path,
+    keys: &mut SigningKeys<'_>,
+) -> Result<Built, BuildError> {
+    let bytes = std::fs::read(binary).map_err(io_error(binary))?;
+    let binary_hash = sha256_hex(&bytes);
+    drop(bytes);
+    let spec = project.claims_spec();
+    let vendor = project
+        .settings
+        .vendor
+        .clone()
+        .or_else(|| project.authors.first().cloned())
+        .unwrap_or_else(|| "NoVendor".into());
+    let (issuer, subject) = keys(project)?;
+    let stamp = Stamp {
+        input_sha256: binary_hash.clone(),
+        vendor: Some(vendor.clone()),
+        name: spec.name.clone(),
+        tags: Vec::new(),
+        rev: spec.rev,
+        ver: spec.ver.clone(),
+        call_alias: None,
+        issuer: issuer.public_key.clone(),
+        subject: subject.public_key.clone(),
+    };
+    let output = out_dir.join(format!("{}.par.gz", project.artifact));
+    let stamp_file = stamp_path(&output);
+    let previous: Option<Stamp> = std::fs::read(&stamp_file)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    let target = par::native_target();
+    let output_intact = || {
+        par::read_par(&output)
+            .ok()
+            .is_some_and(|p| p.metadata.target_hashes.get(&target) == Some(&binary_hash))
+    };
+    let fresh = previous.as_ref() == Some(&stamp) && output_intact();
+    if !fresh {
+        let par_spec = par::ParSpec {
+            name: spec.name.clone().unwrap_or(project.package.clone()),
+            vendor,
+            rev: spec.rev,
+            ver: spec.ver.clone(),
+            binaries: vec![(target, binary.to_path_buf())],
+            wit_world: None,
+            config_schema: None,
+            compress: true,
+        };
+        par::write_par(&output, &par_spec, &issuer, &subject)?;
+        let text = serde_json::to_vec_pretty(&stamp).unwrap_or_default();
+        fsutil::write_atomic(&stamp_file, fsutil::Mode::Public, |w| w.write_all(&text))
+            .map_err(io_error(&stamp_file))?;
+    }
+    Ok(Built {
+        package: project.package.clone(),
+        kind: project.kind,
+        path: output,
+        cargo_artifact: binary.to_path_buf(),
+        hash: binary_hash,
+        issuer: stamp.issuer,
+        subject: stamp.subject,
+        fresh,
+    })
+}
+
 /// What the last signing of an output was made from; equal stamps mean nothing to do.
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 struct Stamp {
     input_sha256: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    vendor: Option<String>,
     name: Option<String>,
     tags: Vec<String>,
     rev: Option<i32>,
@@ -523,7 +630,7 @@ fn finish_actor(
     out_dir: &Path,
     sign_outputs: bool,
     keys: &mut SigningKeys<'_>,
-) -> Result<BuiltActor, BuildError> {
+) -> Result<Built, BuildError> {
     let bytes = std::fs::read(artifact).map_err(io_error(artifact))?;
     let component = match wasm::kind_of(&bytes) {
         Ok(wasm::WasmKind::Component) => bytes,
@@ -559,8 +666,9 @@ fn finish_actor(
             .map_err(io_error(&unsigned))?;
     }
     if !sign_outputs {
-        return Ok(BuiltActor {
+        return Ok(Built {
             package: project.package.clone(),
+            kind: project.kind,
             path: unsigned,
             cargo_artifact: artifact.to_path_buf(),
             hash,
@@ -574,6 +682,7 @@ fn finish_actor(
     let spec = project.claims_spec();
     let stamp = Stamp {
         input_sha256: sha256_hex(&component),
+        vendor: None,
         name: spec.name.clone(),
         tags: spec.tags.clone(),
         rev: spec.rev,
@@ -599,8 +708,9 @@ fn finish_actor(
         fsutil::write_atomic(&stamp_file, fsutil::Mode::Public, |w| w.write_all(&text))
             .map_err(io_error(&stamp_file))?;
     }
-    Ok(BuiltActor {
+    Ok(Built {
         package: project.package.clone(),
+        kind: project.kind,
         path: output,
         cargo_artifact: artifact.to_path_buf(),
         hash,

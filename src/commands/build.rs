@@ -94,8 +94,12 @@ pub fn run(args: BuildArgs, out: &Output) -> anyhow::Result<()> {
     {
         return Err(build::BuildError::NothingToBuild.into());
     }
-    if projects.iter().any(|p| p.kind == ProjectKind::Provider) {
-        anyhow::bail!("building providers is not supported yet");
+
+    if args.build_only {
+        anyhow::ensure!(
+            !projects.iter().any(|p| p.kind == ProjectKind::Provider),
+            "--build-only applies to actors; a provider archive is always signed"
+        );
     }
 
     let generate = !args.disable_keygen;
@@ -119,11 +123,16 @@ pub fn run(args: BuildArgs, out: &Output) -> anyhow::Result<()> {
             generate,
             out,
         )?;
+        // Components are subjects with module keys, providers with service keys.
+        let subject_kind = match project.kind {
+            ProjectKind::Provider => KeyKind::Service,
+            _ => KeyKind::Module,
+        };
         let subject = signing_key(
             &dir,
             project.settings.subject.as_deref(),
             &project.artifact,
-            KeyKind::Module,
+            subject_kind,
             "subject",
             generate,
             out,
@@ -137,7 +146,11 @@ pub fn run(args: BuildArgs, out: &Output) -> anyhow::Result<()> {
             packages.join(", ")
         )),
         BuildEvent::Signed(actor) => {
-            let verb = if actor.fresh { "Fresh" } else { "Signed" };
+            let verb = match (actor.fresh, actor.kind) {
+                (true, _) => "Fresh",
+                (false, ProjectKind::Provider) => "Packed",
+                (false, _) => "Signed",
+            };
             out.note(&format!(
                 "{verb:>12} {} -> {}",
                 actor.package,
@@ -145,7 +158,7 @@ pub fn run(args: BuildArgs, out: &Output) -> anyhow::Result<()> {
             ));
         }
     };
-    let built = build::build_actors(
+    let mut built = build::build_actors(
         &opts,
         &ws,
         &projects,
@@ -153,6 +166,13 @@ pub fn run(args: BuildArgs, out: &Output) -> anyhow::Result<()> {
         &mut keys_for,
         &mut events,
     )?;
+    built.extend(build::build_providers(
+        &opts,
+        &ws,
+        &projects,
+        &mut keys_for,
+        &mut events,
+    )?);
 
     let text = built
         .iter()

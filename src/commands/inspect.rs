@@ -1,6 +1,7 @@
 //! `inspect FILE`: the claims of a signed component or module, or its WIT world.
 
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
@@ -9,11 +10,12 @@ use serde_json::json;
 use crate::output::{Output, Table};
 use cargo_wasmcloud::inspect::{self as inspecting, WasmInspection};
 use cargo_wasmcloud::sign::keys::{public_key_kind, KeyKind};
+use cargo_wasmcloud::sign::par;
 use cargo_wasmcloud::sign::wasm::WasmKind;
 
 #[derive(Debug, Clone, Args)]
 pub struct InspectArgs {
-    /// A component or core module
+    /// A component, core module, or provider archive (.par, .par.gz)
     file: PathBuf,
 
     /// Print only the raw JWT
@@ -29,7 +31,21 @@ pub struct InspectArgs {
     verify: bool,
 }
 
+/// The first bytes of a file, to tell a Wasm binary from a provider archive.
+fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(512);
+    std::fs::File::open(path)?
+        .take(512)
+        .read_to_end(&mut head)?;
+    Ok(head)
+}
+
 pub fn run(args: InspectArgs, out: &Output) -> anyhow::Result<()> {
+    let head =
+        read_head(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
+    if !head.starts_with(b"\0asm") && par::looks_like_par(&head) {
+        return run_par(&args, out);
+    }
     let bytes = std::fs::read(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let shown = args.file.display().to_string();
@@ -120,6 +136,82 @@ pub fn run(args: InspectArgs, out: &Output) -> anyhow::Result<()> {
     }
     if args.verify {
         let v = &token.validation;
+        anyhow::ensure!(
+            !v.expired,
+            "{shown}: the claims expired {}",
+            v.expires_human
+        );
+        anyhow::ensure!(
+            !v.cannot_use_yet,
+            "{shown}: the claims are not valid yet (valid {})",
+            v.not_before_human
+        );
+    }
+    Ok(())
+}
+
+fn run_par(args: &InspectArgs, out: &Output) -> anyhow::Result<()> {
+    let par = par::read_par(&args.file)?;
+    let shown = args.file.display();
+    if args.wit {
+        anyhow::bail!(
+            "{shown}: {}",
+            if par.has_wit {
+                "printing a provider archive's WIT world is not supported yet"
+            } else {
+                "this provider archive carries no WIT world"
+            }
+        );
+    }
+    if args.jwt_only {
+        return Ok(out.result(&par.jwt, json!({ "token": par.jwt }))?);
+    }
+    let meta = &par.metadata;
+    let v = &par.validation;
+    let version = match (&meta.ver, meta.rev) {
+        (Some(ver), Some(rev)) => format!("{ver} ({rev})"),
+        (Some(ver), None) => ver.clone(),
+        (None, Some(rev)) => format!("({rev})"),
+        (None, None) => "None".into(),
+    };
+    let mut table = Table::default();
+    table
+        .row("Account", &par.claims.iss)
+        .row("Service", &par.claims.sub)
+        .row("Vendor", &meta.vendor)
+        .row("Version", version)
+        .row("Expires", dated(&v.expires_human, v.expired, "expired"))
+        .row(
+            "Can Be Used",
+            dated(&v.not_before_human, v.cannot_use_yet, "not yet"),
+        )
+        .row("Targets", par.targets.join(", "))
+        .row("Embedded WIT", if par.has_wit { "yes" } else { "no" });
+    let title = format!(
+        "{} - Capability Provider",
+        meta.name.as_deref().unwrap_or("(unnamed)")
+    );
+    out.result(
+        &format!("{title}\n{}", table.render()),
+        json!({
+            "name": meta.name,
+            "account": par.claims.iss,
+            "service": par.claims.sub,
+            "vendor": meta.vendor,
+            "version": meta.ver,
+            "revision": meta.rev,
+            "targets": par.targets,
+            "target_hashes": meta.target_hashes,
+            "expires": v.expires_human,
+            "can_be_used": v.not_before_human,
+            "signature_valid": v.signature_valid,
+            "embedded_wit": par.has_wit,
+            "compressed": par.compressed,
+            "schema": meta.config_schema,
+            "kind": "provider_archive",
+        }),
+    )?;
+    if args.verify {
         anyhow::ensure!(
             !v.expired,
             "{shown}: the claims expired {}",

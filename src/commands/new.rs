@@ -25,6 +25,8 @@ pub struct NewArgs {
 enum NewKind {
     /// A component (an actor) to run on wasmCloud
     Actor(ProjectArgs),
+    /// A capability provider (a native binary, packed as a provider archive)
+    Provider(ProjectArgs),
     /// An interface crate: Rust traits that become WIT
     Interface(ProjectArgs),
 }
@@ -58,8 +60,11 @@ struct ProjectArgs {
 pub fn run(args: NewArgs, out: &Output) -> anyhow::Result<()> {
     let (kind, project) = match args.kind {
         None if args.list_templates => return list_templates(out),
-        None => anyhow::bail!("say what to create: `new actor NAME` or `new interface NAME`"),
+        None => anyhow::bail!(
+            "say what to create: `new actor NAME`, `new provider NAME` or `new interface NAME`"
+        ),
         Some(NewKind::Actor(p)) => (ProjectKind::Actor, p),
+        Some(NewKind::Provider(p)) => (ProjectKind::Provider, p),
         Some(NewKind::Interface(p)) => (ProjectKind::Interface, p),
     };
     let interactive = !project.non_interactive && std::io::stdin().is_terminal();

@@ -46,6 +46,12 @@ pub const TEMPLATES_LIST: &[Template] = &[
         dir: "actor-messaging",
     },
     Template {
+        name: "provider",
+        kind: ProjectKind::Provider,
+        description: "capability provider on wasmcloud-provider-sdk (native, packed as a PAR)",
+        dir: "provider",
+    },
+    Template {
         name: "interface",
         kind: ProjectKind::Interface,
         description: "interface crate: plain Rust traits that become WIT",

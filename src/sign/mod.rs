@@ -3,6 +3,7 @@
 
 pub mod jwt;
 pub mod keys;
+pub mod par;
 pub mod wasm;
 
 use std::fs::File;
@@ -43,6 +44,8 @@ pub enum SignError {
     Write { path: String, source: io::Error },
     #[error("I/O error: {0}")]
     Io(String),
+    #[error("{path}: not a valid provider archive: {reason}")]
+    BadArchive { path: String, reason: String },
 }
 
 /// What a component's claims say besides its keys and hash.

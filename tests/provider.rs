@@ -1,0 +1,163 @@
+//! Providers: built natively, packed into a signed provider archive that the
+//! `provider-archive` crate (what wasmCloud 1.x hosts use) loads and verifies.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use provider_archive::ProviderArchive;
+use support::Sandbox;
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name() == "target" {
+            continue;
+        }
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}
+
+fn native_target() -> String {
+    format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS)
+}
+
+fn build_tiny_provider(sandbox: &Sandbox) -> (PathBuf, serde_json::Value) {
+    let dir = sandbox.path().join("tiny-provider");
+    copy_dir(&support::fixtures_dir().join("tiny-provider"), &dir);
+    let json = sandbox
+        .run_with(&["build", "-o", "json"], |cmd| {
+            cmd.current_dir(&dir);
+        })
+        .ok()
+        .json();
+    (dir, json)
+}
+
+fn load_par(path: &Path) -> ProviderArchive {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(ProviderArchive::try_load_file(path))
+        .expect("provider-archive loads our PAR")
+}
+
+#[test]
+fn provider_builds_into_an_archive_the_host_library_loads() {
+    let sandbox = Sandbox::new();
+    let (dir, json) = build_tiny_provider(&sandbox);
+    let artifact = &json["artifacts"][0];
+    assert_eq!(artifact["kind"], "provider");
+    let path = PathBuf::from(artifact["path"].as_str().unwrap());
+    assert_eq!(path, dir.join("target/wasmcloud/tiny_provider.par.gz"));
+    // gzip, as wash writes .par.gz
+    assert_eq!(std::fs::read(&path).unwrap()[..2], [0x1f, 0x8b]);
+
+    let par = load_par(&path);
+    let claims = par.claims().expect("claims");
+    let meta = claims.metadata.as_ref().unwrap();
+    assert_eq!(meta.name.as_deref(), Some("tiny-provider"));
+    assert_eq!(meta.vendor, "Acme Corp <dev@acme.invalid>");
+    assert_eq!(meta.ver.as_deref(), Some("0.3.0"));
+    assert_eq!(meta.rev, Some(0));
+    assert_eq!(par.targets(), [native_target()]);
+    // The binary inside is the one cargo built, and its hash is the one claimed.
+    let binary = std::fs::read(artifact["cargo_artifact"].as_str().unwrap()).unwrap();
+    assert_eq!(par.target_bytes(&native_target()).unwrap(), binary);
+    // The claims verify: signed by the account key, about a service key.
+    let token = par.claims_token().unwrap();
+    let v = wascap::jwt::validate_token::<wascap::jwt::CapabilityProvider>(&token.jwt).unwrap();
+    assert!(v.signature_valid);
+    assert!(claims.issuer.starts_with('A'));
+    assert!(claims.subject.starts_with('V'));
+    assert!(sandbox.keys().join("tiny_provider_service.nk").is_file());
+
+    // inspect shows vendor, version and targets.
+    let text = sandbox
+        .run(&["inspect", path.to_str().unwrap()])
+        .ok()
+        .stdout;
+    assert!(
+        text.starts_with("tiny-provider - Capability Provider"),
+        "{text}"
+    );
+    assert!(text.contains("Vendor         Acme Corp"), "{text}");
+    assert!(text.contains("Version        0.3.0 (0)"), "{text}");
+    assert!(
+        text.contains(&format!("Targets        {}", native_target())),
+        "{text}"
+    );
+    let json = sandbox
+        .run(&["inspect", path.to_str().unwrap(), "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(json["vendor"], "Acme Corp <dev@acme.invalid>");
+    assert_eq!(json["targets"], serde_json::json!([native_target()]));
+    assert_eq!(json["service"], claims.subject);
+}
+
+#[test]
+fn rebuilding_an_unchanged_provider_keeps_the_archive() {
+    let sandbox = Sandbox::new();
+    let (dir, first) = build_tiny_provider(&sandbox);
+    let path = PathBuf::from(first["artifacts"][0]["path"].as_str().unwrap());
+    let bytes = std::fs::read(&path).unwrap();
+    let again = sandbox
+        .run_with(&["build", "-o", "json"], |cmd| {
+            cmd.current_dir(&dir);
+        })
+        .ok()
+        .json();
+    assert_eq!(again["artifacts"][0]["fresh"], true);
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+}
+
+#[test]
+fn a_tampered_archive_is_refused() {
+    let sandbox = Sandbox::new();
+    let (_, json) = build_tiny_provider(&sandbox);
+    let path = PathBuf::from(json["artifacts"][0]["path"].as_str().unwrap());
+    // Unpack, change the binary, repack with the same claims: the hash no longer matches.
+    let gz = std::fs::read(&path).unwrap();
+    let mut tar_bytes = Vec::new();
+    use std::io::Read;
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_end(&mut tar_bytes)
+        .unwrap();
+    let mut entries = Vec::new();
+    let mut archive = tar::Archive::new(&tar_bytes[..]);
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let name = entry.path().unwrap().to_string_lossy().into_owned();
+        let mut data = Vec::new();
+        entry.read_to_end(&mut data).unwrap();
+        if name.ends_with(".bin") {
+            data[100] ^= 0xff;
+        }
+        entries.push((name, data));
+    }
+    let mut builder = tar::Builder::new(Vec::new());
+    for (name, data) in &entries {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_cksum();
+        builder.append_data(&mut header, name, &data[..]).unwrap();
+    }
+    let tampered = sandbox.write("tampered.par", &builder.into_inner().unwrap());
+    let run = sandbox
+        .run(&["inspect", tampered.to_str().unwrap()])
+        .fails();
+    assert!(run.error().contains("hash mismatch"), "{}", run.stderr);
+
+    // Not an archive at all, and a truncated one.
+    let junk = sandbox.write("junk.par.gz", &[0x1f, 0x8b, 0x08, 0x00, 1, 2, 3]);
+    sandbox.run(&["inspect", junk.to_str().unwrap()]).fails();
+    let half = sandbox.write("half.par.gz", &gz[..gz.len() / 2]);
+    sandbox.run(&["inspect", half.to_str().unwrap()]).fails();
+}
