@@ -343,3 +343,120 @@ fn a_compile_error_shows_cargo_errors_and_fails() {
     assert!(!run.stderr.contains("panicked"));
     assert!(!dir.join("target/wasmcloud/hello_component_s.wasm").exists());
 }
+
+// --- wash compatibility ------------------------------------------------------------------
+
+const WASH_TOML: &str = r#"name = "Legacy Hello"
+language = "rust"
+type = "component"
+version = "0.9.0"
+revision = 5
+
+[component]
+wasm_target = "wasm32-wasip2"
+key_directory = "./project-keys"
+tags = ["legacy"]
+
+[registry]
+url = "localhost:5000"
+"#;
+
+#[test]
+fn a_wash_project_builds_from_wasmcloud_toml_and_migrates() {
+    let sandbox = Sandbox::new();
+    let dir = copy_fixture(&sandbox, "hello-component");
+    std::fs::write(dir.join("wasmcloud.toml"), WASH_TOML).unwrap();
+    // WASH_KEYS would win over the project's key directory, as --keys-dir does.
+    let run = sandbox.run_with(&["build", "-o", "json"], |cmd| {
+        cmd.current_dir(&dir).env_remove("WASH_KEYS");
+    });
+    let json = run.ok().json();
+    let path = built_paths(&json).remove(0);
+    let meta = wascap_claims(&path).metadata.unwrap();
+    assert_eq!(meta.name.as_deref(), Some("Legacy Hello"));
+    assert_eq!(meta.ver.as_deref(), Some("0.9.0"));
+    assert_eq!(meta.rev, Some(5));
+    assert_eq!(meta.tags, Some(vec!["legacy".to_string()]));
+    assert!(dir.join("project-keys/hello_component_module.nk").is_file());
+    let text = sandbox
+        .run_with(&["build"], |cmd| {
+            cmd.current_dir(&dir).env_remove("WASH_KEYS");
+        })
+        .ok();
+    assert!(
+        text.stderr.contains("cargo wasmcloud migrate"),
+        "{}",
+        text.stderr
+    );
+
+    // migrate writes the same settings into Cargo.toml, keeping what was there.
+    let manifest = dir.join("Cargo.toml");
+    let before = std::fs::read_to_string(&manifest).unwrap();
+    let migrated = sandbox
+        .run_with(&["migrate", "-o", "json"], |cmd| {
+            cmd.current_dir(&dir);
+        })
+        .ok()
+        .json();
+    assert_eq!(migrated["ignored"], serde_json::json!(["registry"]));
+    let after = std::fs::read_to_string(&manifest).unwrap();
+    // Every line that was there is still there, in order (comments included).
+    let mut remaining = after.lines();
+    for line in before.lines() {
+        assert!(
+            remaining.any(|l| l == line),
+            "lost {line:?} from the manifest:\n{after}"
+        );
+    }
+    assert!(after.contains("[package.metadata.wasmcloud]"), "{after}");
+    assert!(after.contains("name = \"Legacy Hello\""), "{after}");
+
+    // Without wasmcloud.toml the build gives the same claims, now from Cargo.toml.
+    std::fs::remove_file(dir.join("wasmcloud.toml")).unwrap();
+    let json = sandbox
+        .run_with(&["build", "-o", "json"], |cmd| {
+            cmd.current_dir(&dir).env_remove("WASH_KEYS");
+        })
+        .ok()
+        .json();
+    let again = wascap_claims(&built_paths(&json)[0]).metadata.unwrap();
+    assert_eq!(again.name, meta.name);
+    assert_eq!(again.rev, meta.rev);
+    assert_eq!(again.tags, meta.tags);
+    assert_eq!(
+        json["artifacts"][0]["fresh"], true,
+        "same settings and keys: {json}"
+    );
+
+    // Migrating again: nothing to migrate, and an existing table is not overwritten.
+    let run = sandbox
+        .run_with(&["migrate"], |cmd| {
+            cmd.current_dir(&dir);
+        })
+        .fails();
+    assert!(run.error().contains("no wasmcloud.toml"), "{}", run.stderr);
+    std::fs::write(dir.join("wasmcloud.toml"), WASH_TOML).unwrap();
+    let run = sandbox
+        .run_with(&["migrate"], |cmd| {
+            cmd.current_dir(&dir);
+        })
+        .fails();
+    assert!(run.error().contains("--force"), "{}", run.stderr);
+    sandbox
+        .run_with(&["migrate", "--force"], |cmd| {
+            cmd.current_dir(&dir);
+        })
+        .ok();
+}
+
+#[test]
+fn a_broken_wasmcloud_toml_is_an_error() {
+    let sandbox = Sandbox::new();
+    let dir = copy_fixture(&sandbox, "hello-component");
+    std::fs::write(dir.join("wasmcloud.toml"), "language = \"tinygo\"\n").unwrap();
+    let run = build_in(&sandbox, &dir, &["build"]).fails();
+    assert!(run.error().contains("Rust projects"), "{}", run.stderr);
+    std::fs::write(dir.join("wasmcloud.toml"), "name = = 1\n").unwrap();
+    let run = build_in(&sandbox, &dir, &["build"]).fails();
+    assert!(run.error().contains("wasmcloud.toml"), "{}", run.stderr);
+}

@@ -5,6 +5,7 @@
 //! so workspaces, `--target-dir`, profiles and renamed libraries need no guessing.
 
 pub mod settings;
+pub mod wasmcloud_toml;
 
 use std::collections::BTreeMap;
 use std::io::{self, BufReader};
@@ -140,6 +141,8 @@ pub struct Project {
     /// Name of the cargo target that produces the artifact (the lib or bin name).
     pub artifact: String,
     pub authors: Vec<String>,
+    /// The wasmcloud.toml the settings came from, when not from Cargo.toml.
+    pub legacy_file: Option<PathBuf>,
 }
 
 impl Project {
@@ -300,11 +303,22 @@ fn not_buildable(pkg: &Package) -> BuildError {
 /// What a package is to wasmCloud: its settings' `kind`, else a `cdylib` is an actor and a
 /// crate with a binary a provider. `None` for plain libraries.
 fn classify(pkg: &Package) -> Result<Option<Project>, BuildError> {
-    let settings =
-        Settings::from_package_metadata(&pkg.metadata).map_err(|reason| BuildError::Settings {
-            package: pkg.name.to_string(),
-            reason,
-        })?;
+    let settings_error = |reason: String| BuildError::Settings {
+        package: pkg.name.to_string(),
+        reason,
+    };
+    let mut settings = Settings::from_package_metadata(&pkg.metadata).map_err(settings_error)?;
+    let manifest_path = pkg.manifest_path.clone().into_std_path_buf();
+    // A wash project's wasmcloud.toml counts until `migrate` moves it into Cargo.toml.
+    let mut legacy_file = None;
+    if pkg.metadata.get("wasmcloud").is_none() {
+        if let Some(path) = wasmcloud_toml::find(&manifest_path) {
+            settings = wasmcloud_toml::read(&path)
+                .map_err(|e| settings_error(e.to_string()))?
+                .settings;
+            legacy_file = Some(path);
+        }
+    }
     let cdylib = pkg
         .targets
         .iter()
@@ -333,9 +347,10 @@ fn classify(pkg: &Package) -> Result<Option<Project>, BuildError> {
     Ok(Some(Project {
         package: pkg.name.to_string(),
         version: pkg.version.to_string(),
-        manifest_path: pkg.manifest_path.clone().into_std_path_buf(),
+        manifest_path,
         kind,
         settings,
+        legacy_file,
         artifact: artifact.replace('-', "_"),
         authors: pkg.authors.clone(),
     }))

@@ -82,6 +82,15 @@ pub fn run(args: BuildArgs, out: &Output) -> anyhow::Result<()> {
 
     let ws = Workspace::load(&opts)?;
     let projects = ws.select(&opts)?;
+    for project in &projects {
+        if let Some(file) = &project.legacy_file {
+            out.note(&format!(
+                "{}: settings read from {}; `cargo wasmcloud migrate` moves them into Cargo.toml",
+                project.package,
+                file.display()
+            ));
+        }
+    }
     for project in projects.iter().filter(|p| p.kind == ProjectKind::Interface) {
         out.detail(&format!(
             "{}: interface crate, nothing to build",

@@ -5,6 +5,7 @@ pub mod build;
 pub mod claims;
 pub mod inspect;
 pub mod keys;
+pub mod migrate;
 pub mod new;
 
 use std::path::PathBuf;
@@ -43,6 +44,8 @@ pub struct Cli {
 pub enum Command {
     /// Build actors with cargo into signed components (in <target-dir>/wasmcloud/)
     Build(build::BuildArgs),
+    /// Move a wash project's wasmcloud.toml settings into Cargo.toml
+    Migrate(migrate::MigrateArgs),
     /// Create an actor or interface project from a built-in template
     New(new::NewArgs),
     /// Generate, list and read nkeys in the key directory
@@ -57,6 +60,7 @@ pub fn run(cli: Cli, out: &Output) -> anyhow::Result<()> {
     match cli.command {
         Command::Build(args) => build::run(args, out),
         Command::Keys(args) => keys::run(args, out),
+        Command::Migrate(args) => migrate::run(args, out),
         Command::New(args) => new::run(args, out),
         Command::Claims(args) => claims::run(args, out),
         Command::Inspect(args) => inspect::run(args, out),
