@@ -10,10 +10,10 @@ use std::process::Command;
 use support::{run_command, Sandbox};
 use wascap::jwt::Component;
 
-/// One target directory for all template builds of this test run, so the crates the
-/// templates share (wasip2, wit-bindgen) compile once.
+/// One target directory for all template builds, so the crates the templates share
+/// (wasip2, wit-bindgen) compile once.
 fn shared_target_dir() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join("template-builds")
+    support::shared_build_cache()
 }
 
 fn new_and_build(sandbox: &Sandbox, args: &[&str], dir_name: &str) -> (PathBuf, serde_json::Value) {

@@ -161,3 +161,37 @@ fn a_tampered_archive_is_refused() {
     let half = sandbox.write("half.par.gz", &gz[..gz.len() / 2]);
     sandbox.run(&["inspect", half.to_str().unwrap()]).fails();
 }
+
+/// The provider template: a real wasmcloud-provider-sdk provider, built and packed.
+#[test]
+fn provider_template_builds_into_a_loadable_archive() {
+    let sandbox = Sandbox::new();
+    sandbox.run(&["new", "provider", "my-prov", "-y"]).ok();
+    let dir = sandbox.path().join("my-prov");
+    let json = sandbox
+        .run_with(&["build", "-o", "json"], |cmd| {
+            cmd.current_dir(&dir)
+                .env("CARGO_TARGET_DIR", support::shared_build_cache());
+        })
+        .ok()
+        .json();
+    let artifact = &json["artifacts"][0];
+    let path = PathBuf::from(artifact["path"].as_str().unwrap());
+    let par = load_par(&path);
+    let claims = par.claims().unwrap();
+    assert_eq!(
+        claims.metadata.as_ref().unwrap().name.as_deref(),
+        Some("my-prov")
+    );
+    assert_eq!(claims.metadata.as_ref().unwrap().vendor, "NoVendor");
+    let binary = std::fs::read(artifact["cargo_artifact"].as_str().unwrap()).unwrap();
+    assert_eq!(par.target_bytes(&native_target()).unwrap(), binary);
+    let token = par.claims_token().unwrap();
+    let v = wascap::jwt::validate_token::<wascap::jwt::CapabilityProvider>(&token.jwt).unwrap();
+    assert!(v.signature_valid);
+    let text = sandbox
+        .run(&["inspect", path.to_str().unwrap()])
+        .ok()
+        .stdout;
+    assert!(text.contains("Vendor         NoVendor"), "{text}");
+}

@@ -205,6 +205,20 @@ pub fn build_fixture(crate_dir: &str, artifact: &str) -> PathBuf {
         .join(format!("{artifact}.wasm"))
 }
 
+/// A cargo target directory kept outside the clone for builds of generated projects, whose
+/// dependencies (wasip2, wit-bindgen, the provider SDK) take minutes to compile from cold:
+/// `$CARGO_WASMCLOUD_TEST_CACHE`, else `~/.cache/cargo-wasmcloud-tests/target`. The
+/// projects themselves are rebuilt every time (each lives in a new temporary directory).
+pub fn shared_build_cache() -> PathBuf {
+    let base = std::env::var_os("CARGO_WASMCLOUD_TEST_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/cargo-wasmcloud-tests"))
+        })
+        .unwrap_or_else(|| Path::new(env!("CARGO_TARGET_TMPDIR")).join("build-cache"));
+    base.join("target")
+}
+
 /// The bytes of `tests/fixtures/hello-component`, a real component built by cargo: a main
 /// core module and the WASI adapter's shim modules nested in one component.
 pub fn hello_component() -> &'static [u8] {
