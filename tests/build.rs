@@ -278,7 +278,21 @@ fn a_library_without_cdylib_is_not_an_actor() {
     assert!(run.error().contains("without `cdylib`"), "{}", run.stderr);
     let run = build_in(&sandbox, &dir.join("plain-lib"), &["build"]).fails();
     assert!(run.error().contains("without `cdylib`"), "{}", run.stderr);
-    let run = build_in(&sandbox, &dir, &["build", "-p", "iface"]).fails();
+    // An interface crate has no component; building it is not an error.
+    let json = build_in(&sandbox, &dir, &["build", "-p", "iface", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(json["artifacts"], serde_json::json!([]));
+    // A workspace of plain libraries has nothing to build at all.
+    let libs = sandbox.path().join("libs");
+    std::fs::create_dir_all(libs.join("src")).unwrap();
+    std::fs::write(
+        libs.join("Cargo.toml"),
+        "[package]\nname = \"libs\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::write(libs.join("src/lib.rs"), "").unwrap();
+    let run = build_in(&sandbox, &libs, &["build", "--workspace"]).fails();
     assert!(run.error().contains("nothing to build"), "{}", run.stderr);
     let run = build_in(&sandbox, &dir, &["build", "-p", "nope"]).fails();
     assert!(run.error().contains("not a member"), "{}", run.stderr);

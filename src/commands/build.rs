@@ -91,17 +91,14 @@ pub fn run(args: BuildArgs, out: &Output) -> anyhow::Result<()> {
             ));
         }
     }
+    if projects.is_empty() {
+        return Err(build::BuildError::NothingToBuild.into());
+    }
     for project in projects.iter().filter(|p| p.kind == ProjectKind::Interface) {
-        out.detail(&format!(
-            "{}: interface crate, nothing to build",
+        out.note(&format!(
+            "{}: interface crate, no component to build",
             project.package
         ));
-    }
-    if !projects
-        .iter()
-        .any(|p| matches!(p.kind, ProjectKind::Actor | ProjectKind::Provider))
-    {
-        return Err(build::BuildError::NothingToBuild.into());
     }
 
     if args.build_only {
