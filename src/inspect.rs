@@ -49,6 +49,36 @@ pub fn component_wit(bytes: &[u8]) -> Result<String, WitError> {
     Ok(printer.output.to_string())
 }
 
+/// The names of a component's world imports and exports (`wasi:http/incoming-handler@0.2.0`).
+pub fn component_interfaces(
+    bytes: &[u8],
+) -> Result<crate::oci::artifact::ComponentInterfaces, WitError> {
+    if sign::wasm::kind_of(bytes)? != WasmKind::Component {
+        return Err(WitError::CoreModule);
+    }
+    let decoded = wit_component::decode_reader(WitView::new(bytes)?)
+        .map_err(|e| WitError::Decode(format!("{e:#}")))?;
+    let wit_component::DecodedWasm::Component(resolve, world) = decoded else {
+        return Err(WitError::Decode(
+            "this is a WIT package, not a component".into(),
+        ));
+    };
+    let world = &resolve.worlds[world];
+    Ok(crate::oci::artifact::ComponentInterfaces {
+        imports: world
+            .imports
+            .keys()
+            .map(|k| resolve.name_world_key(k))
+            .collect(),
+        exports: world
+            .exports
+            .keys()
+            .map(|k| resolve.name_world_key(k))
+            .collect(),
+        target: None,
+    })
+}
+
 /// Whether the binary is a component whose WIT can be decoded.
 pub fn has_wit(bytes: &[u8]) -> bool {
     component_wit(bytes).is_ok()

@@ -4,5 +4,6 @@
 pub mod build;
 pub mod fsutil;
 pub mod inspect;
+pub mod oci;
 pub mod scaffold;
 pub mod sign;

@@ -7,6 +7,9 @@ pub mod inspect;
 pub mod keys;
 pub mod migrate;
 pub mod new;
+pub mod pull;
+pub mod push;
+pub mod registry;
 
 use std::path::PathBuf;
 
@@ -48,6 +51,10 @@ pub enum Command {
     Migrate(migrate::MigrateArgs),
     /// Create an actor or interface project from a built-in template
     New(new::NewArgs),
+    /// Push a component or provider archive to an OCI registry
+    Push(push::PushArgs),
+    /// Pull a component or provider archive from an OCI registry
+    Pull(pull::PullArgs),
     /// Generate, list and read nkeys in the key directory
     Keys(keys::KeysArgs),
     /// Sign Wasm with wascap claims, or inspect the claims of a signed file
@@ -62,6 +69,8 @@ pub fn run(cli: Cli, out: &Output) -> anyhow::Result<()> {
         Command::Keys(args) => keys::run(args, out),
         Command::Migrate(args) => migrate::run(args, out),
         Command::New(args) => new::run(args, out),
+        Command::Pull(args) => pull::run(args, out),
+        Command::Push(args) => push::run(args, out),
         Command::Claims(args) => claims::run(args, out),
         Command::Inspect(args) => inspect::run(args, out),
     }

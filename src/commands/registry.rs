@@ -1,0 +1,64 @@
+//! Options every registry command shares, and its progress bar.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use clap::Args;
+
+use crate::output::{Format, Output};
+use cargo_wasmcloud::oci::{Progress, RegistryOptions};
+
+#[derive(Debug, Clone, Args)]
+pub struct RegistryArgs {
+    /// Registry user name (with --password)
+    #[arg(short = 'u', long, env = "WASH_REG_USER")]
+    pub user: Option<String>,
+
+    /// Registry password (with --user)
+    #[arg(short = 'p', long, env = "WASH_REG_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+
+    /// Use plain HTTP (loopback registries use it anyway, as Docker does)
+    #[arg(long)]
+    pub insecure: bool,
+
+    /// Allow the `latest` tag (and untagged references)
+    #[arg(long)]
+    pub allow_latest: bool,
+}
+
+impl RegistryArgs {
+    pub fn options(&self) -> RegistryOptions {
+        RegistryOptions {
+            user: self.user.clone(),
+            password: self.password.clone(),
+            insecure: self.insecure,
+            allow_latest: self.allow_latest,
+        }
+    }
+}
+
+/// A byte progress bar on stderr when it is a terminal and the output is for people;
+/// nothing otherwise.
+pub fn progress_bar(out: &Output, label: &str) -> (Progress, Option<indicatif::ProgressBar>) {
+    if out.format != Format::Text || !std::io::stderr().is_terminal() {
+        return (Arc::new(|_, _| {}), None);
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_message(label.to_string());
+    let handle = bar.clone();
+    let progress: Progress = Arc::new(move |done, total| {
+        if let Some(total) = total {
+            handle.set_length(total);
+        }
+        handle.set_position(done);
+    });
+    (progress, Some(bar))
+}

@@ -1,0 +1,533 @@
+//! OCI registries: push and pull components and provider archives (on `oci-client`), with
+//! wash's authentication order and `latest` policy. The async client runs on a runtime made
+//! here, for the call, so nothing else in the tool pays for one.
+
+pub mod artifact;
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
+use oci_client::errors::OciDistributionError;
+use oci_client::manifest::{OciImageManifest, OciManifest};
+use oci_client::secrets::RegistryAuth;
+use oci_client::{Client, Reference};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::fsutil;
+use crate::sign::{par, wasm::WasmKind};
+pub use artifact::ArtifactKind;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OciError {
+    #[error("invalid reference {reference:?}: {reason}")]
+    InvalidReference { reference: String, reason: String },
+    #[error(
+        "{0}: the `latest` tag (or no tag) is refused, as wasmCloud hosts refuse it; give a \
+         version tag or pass --allow-latest"
+    )]
+    Latest(String),
+    #[error("{path} is neither a valid Wasm binary nor a provider archive: {reason}")]
+    NotAnArtifact { path: String, reason: String },
+    #[error("cannot reach registry {registry}: {reason}")]
+    Unreachable { registry: String, reason: String },
+    #[error("registry {registry} refused the credentials (401/403): check --user/--password or your docker login")]
+    Unauthorized { registry: String },
+    #[error("{0} not found in the registry")]
+    NotFound(String),
+    #[error("digest mismatch: expected {expected}, got {actual}")]
+    DigestMismatch { expected: String, actual: String },
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("registry error: {0}")]
+    Registry(String),
+    #[error("{path}: {source}")]
+    Io { path: String, source: io::Error },
+}
+
+/// How to talk to a registry.
+#[derive(Debug, Clone, Default)]
+pub struct RegistryOptions {
+    pub user: Option<String>,
+    pub password: Option<String>,
+    /// Plain HTTP for every registry (loopback registries use HTTP anyway).
+    pub insecure: bool,
+    pub allow_latest: bool,
+}
+
+/// Parses a reference as wash does: lower-cased, and `latest` (or no tag) refused unless
+/// allowed.
+pub fn parse_reference(text: &str, allow_latest: bool) -> Result<Reference, OciError> {
+    let lowered = text.trim().to_ascii_lowercase();
+    let reference: Reference =
+        lowered
+            .parse()
+            .map_err(|e: oci_client::ParseError| OciError::InvalidReference {
+                reference: text.to_string(),
+                reason: e.to_string(),
+            })?;
+    let tagless = reference.tag().is_none() && reference.digest().is_none();
+    let latest = reference.tag() == Some("latest") || (tagless && !lowered.contains(':'));
+    if latest && !allow_latest {
+        return Err(OciError::Latest(text.to_string()));
+    }
+    Ok(reference)
+}
+
+/// Whether a registry host is this machine, which Docker also talks to over plain HTTP.
+fn is_loopback(registry: &str) -> bool {
+    let host = registry
+        .rsplit_once(':')
+        .filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit()))
+        .map_or(registry, |(host, _)| host);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+fn client_for(reference: &Reference, opts: &RegistryOptions) -> Result<Client, OciError> {
+    // reqwest is built without a default crypto provider; ring is the one we link.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let registry = reference.resolve_registry().to_string();
+    let protocol = if opts.insecure {
+        ClientProtocol::Http
+    } else if is_loopback(&registry) {
+        ClientProtocol::HttpsExcept(vec![registry])
+    } else {
+        ClientProtocol::Https
+    };
+    let config = ClientConfig {
+        protocol,
+        connect_timeout: Some(Duration::from_secs(10)),
+        read_timeout: Some(Duration::from_secs(120)),
+        ..Default::default()
+    };
+    Client::try_from(config).map_err(|e| OciError::Registry(e.to_string()))
+}
+
+/// Credentials in wash's order: flags (or `WASH_REG_USER`/`WASH_REG_PASSWORD`), then
+/// Docker's `config.json` and credential helpers, then none.
+fn auth_for(reference: &Reference, opts: &RegistryOptions) -> Result<RegistryAuth, OciError> {
+    match (&opts.user, &opts.password) {
+        (Some(user), Some(password)) => {
+            return Ok(RegistryAuth::Basic(user.clone(), password.clone()))
+        }
+        (Some(_), None) | (None, Some(_)) => {
+            return Err(OciError::Unsupported(
+                "give both --user and --password, or neither".into(),
+            ))
+        }
+        (None, None) => {}
+    }
+    match docker_credential::get_credential(reference.resolve_registry()) {
+        Ok(docker_credential::DockerCredential::UsernamePassword(user, password)) => {
+            Ok(RegistryAuth::Basic(user, password))
+        }
+        // An identity token is an OAuth refresh token, which oci-client cannot exchange.
+        Ok(_) | Err(_) => Ok(RegistryAuth::Anonymous),
+    }
+}
+
+/// The chain of causes of an error, on one line.
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+fn map_error(error: OciDistributionError, reference: &Reference) -> OciError {
+    let registry = reference.registry().to_string();
+    match error {
+        OciDistributionError::RequestError(e) if e.is_connect() || e.is_timeout() => {
+            OciError::Unreachable {
+                registry,
+                reason: causes(&e),
+            }
+        }
+        OciDistributionError::UnauthorizedError { .. }
+        | OciDistributionError::AuthenticationFailure(_)
+        | OciDistributionError::ServerError {
+            code: 401 | 403, ..
+        } => OciError::Unauthorized { registry },
+        OciDistributionError::ImageManifestNotFoundError(_)
+        | OciDistributionError::ServerError { code: 404, .. } => {
+            OciError::NotFound(reference.whole())
+        }
+        OciDistributionError::RegistryError { ref envelope, .. }
+            if envelope.errors.iter().any(|e| {
+                matches!(
+                    e.code,
+                    oci_client::errors::OciErrorCode::ManifestUnknown
+                        | oci_client::errors::OciErrorCode::NameUnknown
+                        | oci_client::errors::OciErrorCode::BlobUnknown
+                )
+            }) =>
+        {
+            OciError::NotFound(reference.whole())
+        }
+        OciDistributionError::RegistryError { ref envelope, .. }
+            if envelope.errors.iter().any(|e| {
+                matches!(
+                    e.code,
+                    oci_client::errors::OciErrorCode::Unauthorized
+                        | oci_client::errors::OciErrorCode::Denied
+                )
+            }) =>
+        {
+            OciError::Unauthorized { registry }
+        }
+        OciDistributionError::DigestError(e) => OciError::Registry(causes(&e)),
+        other => OciError::Registry(causes(&other)),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, OciError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| OciError::Registry(format!("cannot start the async runtime: {e}")))
+}
+
+/// The digest of a manifest as registries compute it: SHA-256 of its canonical JSON
+/// (sorted keys, no whitespace), which is how oci-client sends it.
+pub fn manifest_digest(manifest: &OciImageManifest) -> String {
+    let mut body = Vec::new();
+    let mut serializer =
+        serde_json::Serializer::with_formatter(&mut body, olpc_cjson::CanonicalFormatter::new());
+    let _ = OciManifest::Image(manifest.clone()).serialize(&mut serializer);
+    format!(
+        "sha256:{}",
+        data_encoding::HEXLOWER.encode(&Sha256::digest(&body))
+    )
+}
+
+/// What was pushed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pushed {
+    pub reference: String,
+    /// Manifest digest.
+    pub digest: String,
+    /// Size of the artifact (the layer).
+    pub size: u64,
+    pub kind: ArtifactKind,
+}
+
+/// Reads and checks a file to push, before any network traffic.
+pub fn prepare_push(
+    path: &Path,
+    created: String,
+) -> Result<(Vec<u8>, artifact::Artifact), OciError> {
+    let bytes = std::fs::read(path).map_err(|source| OciError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let not_artifact = |reason: String| OciError::NotAnArtifact {
+        path: path.display().to_string(),
+        reason,
+    };
+    if bytes.starts_with(b"\0asm") {
+        let kind = crate::sign::wasm::kind_of(&bytes).map_err(|e| not_artifact(e.to_string()))?;
+        wasmparser::Validator::new()
+            .validate_all(&bytes)
+            .map_err(|e| not_artifact(e.to_string()))?;
+        let interfaces = match kind {
+            WasmKind::Component => Some(
+                crate::inspect::component_interfaces(&bytes)
+                    .map_err(|e| not_artifact(e.to_string()))?,
+            ),
+            WasmKind::CoreModule => None,
+        };
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "component".into());
+        let artifact = artifact::wasm_artifact(&bytes, kind, interfaces, &name, created);
+        return Ok((bytes, artifact));
+    }
+    if par::looks_like_par(&bytes[..bytes.len().min(512)]) {
+        par::read_par(path).map_err(|e| not_artifact(e.to_string()))?;
+        let artifact = artifact::par_artifact(&bytes);
+        return Ok((bytes, artifact));
+    }
+    Err(not_artifact(if bytes.is_empty() {
+        "the file is empty".into()
+    } else {
+        "it starts with neither the Wasm magic number nor a gzip/tar header".into()
+    }))
+}
+
+/// Reports bytes sent or received so far, and the total when known.
+pub type Progress = std::sync::Arc<dyn Fn(u64, Option<u64>) + Send + Sync>;
+
+const UPLOAD_CHUNK: usize = 4 * 1024 * 1024;
+
+/// Pushes a prepared artifact. `annotations` are added to (and override) the artifact's own.
+/// The layer is uploaded in 4 MiB chunks (the size GHCR accepts) unless the registry has it
+/// already; then the config and the manifest.
+pub fn push(
+    reference: &Reference,
+    bytes: Vec<u8>,
+    artifact: artifact::Artifact,
+    annotations: BTreeMap<String, String>,
+    opts: &RegistryOptions,
+    progress: Progress,
+) -> Result<Pushed, OciError> {
+    let size = bytes.len() as u64;
+    let layer = ImageLayer::new(
+        bytes,
+        artifact.layer_media_type.to_string(),
+        (!artifact.layer_annotations.is_empty()).then_some(artifact.layer_annotations),
+    );
+    let config = Config::new(
+        artifact.config,
+        artifact.config_media_type.to_string(),
+        None,
+    );
+    let mut all_annotations = artifact.annotations;
+    all_annotations.extend(annotations);
+    let mut manifest = OciImageManifest::build(
+        std::slice::from_ref(&layer),
+        &config,
+        (!all_annotations.is_empty()).then_some(all_annotations),
+    );
+    // Strict registries refuse a manifest without it; wash leaves it out for PARs.
+    manifest.media_type = Some(artifact::MANIFEST_MEDIA_TYPE.to_string());
+    let digest = manifest_digest(&manifest);
+
+    let client = client_for(reference, opts)?;
+    let auth = auth_for(reference, opts)?;
+    let fail = |e| map_error(e, reference);
+    runtime()?.block_on(async {
+        client
+            .auth(reference, &auth, oci_client::RegistryOperation::Push)
+            .await
+            .map_err(fail)?;
+        let layer_digest = &manifest.layers[0].digest;
+        if client
+            .blob_exists(reference, layer_digest)
+            .await
+            .map_err(fail)?
+        {
+            progress(size, Some(size));
+        } else {
+            let mut sent = 0u64;
+            let report = progress.clone();
+            let chunks: Vec<bytes::Bytes> = (0..layer.data.len())
+                .step_by(UPLOAD_CHUNK)
+                .map(|start| {
+                    layer
+                        .data
+                        .slice(start..(start + UPLOAD_CHUNK).min(layer.data.len()))
+                })
+                .collect();
+            let stream = futures_util::stream::iter(chunks).map(move |chunk| {
+                // Counted when the uploader takes the chunk: at most one chunk ahead.
+                sent += chunk.len() as u64;
+                report(sent, Some(size));
+                Ok(chunk)
+            });
+            let pushed = client
+                .push_blob_stream_chunked(reference, stream)
+                .await
+                .map_err(fail)?;
+            if &pushed.blob_digest != layer_digest {
+                return Err(OciError::DigestMismatch {
+                    expected: layer_digest.clone(),
+                    actual: pushed.blob_digest,
+                });
+            }
+        }
+        client
+            .push_blob(reference, config.data.clone(), &manifest.config.digest)
+            .await
+            .map_err(fail)?;
+        client
+            .push_manifest(reference, &OciManifest::Image(manifest))
+            .await
+            .map_err(fail)?;
+        Ok(())
+    })?;
+    Ok(Pushed {
+        reference: reference.whole(),
+        digest,
+        size,
+        kind: artifact.kind,
+    })
+}
+
+/// What was pulled.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pulled {
+    pub reference: String,
+    /// Manifest digest.
+    pub digest: String,
+    pub size: u64,
+    pub kind: ArtifactKind,
+    pub path: PathBuf,
+}
+
+/// Normalizes a user-given digest (`sha256:` may be left out).
+pub fn normalize_digest(digest: &str) -> String {
+    if digest.contains(':') {
+        digest.to_ascii_lowercase()
+    } else {
+        format!("sha256:{}", digest.to_ascii_lowercase())
+    }
+}
+
+/// The file name a pulled artifact gets by default: the last repository segment.
+pub fn default_file_name(reference: &Reference, kind: ArtifactKind) -> String {
+    let repo = reference.repository();
+    let last = repo.rsplit('/').next().unwrap_or(repo);
+    format!("{last}.{}", kind.extension())
+}
+
+/// Pulls an artifact into `dest` (or the default file name in `dir`), checking the manifest
+/// digest against `expected_digest` when given and the layer against its digest; the file
+/// is written atomically, so a failed pull leaves nothing. `progress` gets (done, total).
+pub fn pull(
+    reference: &Reference,
+    dest: Option<&Path>,
+    dir: &Path,
+    expected_digest: Option<&str>,
+    opts: &RegistryOptions,
+    progress: Progress,
+) -> Result<Pulled, OciError> {
+    let client = client_for(reference, opts)?;
+    let auth = auth_for(reference, opts)?;
+    runtime()?.block_on(async {
+        let (manifest, digest) = client
+            .pull_image_manifest(reference, &auth)
+            .await
+            .map_err(|e| map_error(e, reference))?;
+        if let Some(expected) = expected_digest {
+            let expected = normalize_digest(expected);
+            if expected != digest {
+                return Err(OciError::DigestMismatch {
+                    expected,
+                    actual: digest,
+                });
+            }
+        }
+        let [layer] = &manifest.layers[..] else {
+            return Err(OciError::Unsupported(format!(
+                "{} has {} layers; a Wasm or provider artifact has exactly one",
+                reference.whole(),
+                manifest.layers.len()
+            )));
+        };
+        let kind = artifact::kind_of_manifest(&manifest.config.media_type, &layer.media_type)
+            .map_err(OciError::Unsupported)?;
+        let path = dest
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| dir.join(default_file_name(reference, kind)));
+        let io_error = |source: io::Error| OciError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let mut out = fsutil::AtomicFile::create(&path, fsutil::Mode::Public).map_err(io_error)?;
+        let mut stream = client
+            .pull_blob_stream(reference, layer)
+            .await
+            .map_err(|e| map_error(e, reference))?;
+        let total = stream.content_length.or(u64::try_from(layer.size).ok());
+        let mut hasher = Sha256::new();
+        let mut done = 0u64;
+        while let Some(chunk) = stream.stream.next().await {
+            let chunk = chunk.map_err(|e| OciError::Registry(format!("download failed: {e}")))?;
+            hasher.update(&chunk);
+            out.write_all(&chunk).map_err(io_error)?;
+            done += chunk.len() as u64;
+            progress(done, total);
+        }
+        let actual = format!(
+            "sha256:{}",
+            data_encoding::HEXLOWER.encode(&hasher.finalize())
+        );
+        if actual != layer.digest {
+            return Err(OciError::DigestMismatch {
+                expected: layer.digest.clone(),
+                actual,
+            });
+        }
+        out.commit().map_err(io_error)?;
+        Ok(Pulled {
+            reference: reference.whole(),
+            digest,
+            size: done,
+            kind,
+            path,
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_follow_wash_rules() {
+        let r = parse_reference("127.0.0.1:5000/Wasm/Hello:0.1.0", false).unwrap();
+        assert_eq!(r.registry(), "127.0.0.1:5000");
+        assert_eq!(r.repository(), "wasm/hello");
+        assert_eq!(r.tag(), Some("0.1.0"));
+        assert!(matches!(
+            parse_reference("127.0.0.1:5000/hello:latest", false),
+            Err(OciError::Latest(_))
+        ));
+        assert!(matches!(
+            parse_reference("127.0.0.1:5000/hello", false),
+            Err(OciError::Latest(_))
+        ));
+        parse_reference("127.0.0.1:5000/hello:latest", true).unwrap();
+        assert!(matches!(
+            parse_reference("not a reference!", false),
+            Err(OciError::InvalidReference { .. })
+        ));
+        assert!(matches!(
+            parse_reference("host:5000/repo:bad tag", false),
+            Err(OciError::InvalidReference { .. })
+        ));
+    }
+
+    #[test]
+    fn loopback_registries_are_recognised() {
+        for r in [
+            "localhost:5000",
+            "127.0.0.1:5000",
+            "127.1.2.3",
+            "[::1]:5000",
+            "localhost",
+        ] {
+            assert!(is_loopback(r), "{r}");
+        }
+        for r in [
+            "ghcr.io",
+            "10.0.0.1:5000",
+            "example.com:443",
+            "localhost.example.com",
+        ] {
+            assert!(!is_loopback(r), "{r}");
+        }
+    }
+
+    #[test]
+    fn digests_normalize() {
+        assert_eq!(normalize_digest("ABC"), "sha256:abc");
+        assert_eq!(normalize_digest("sha256:abc"), "sha256:abc");
+    }
+}
