@@ -7,15 +7,18 @@ use anyhow::Context;
 use clap::Args;
 use serde_json::json;
 
+use super::registry::{progress_bar, RegistryArgs};
 use crate::output::{Output, Table};
 use cargo_wasmcloud::inspect::{self as inspecting, WasmInspection};
+use cargo_wasmcloud::oci;
 use cargo_wasmcloud::sign::keys::{public_key_kind, KeyKind};
 use cargo_wasmcloud::sign::par;
 use cargo_wasmcloud::sign::wasm::WasmKind;
 
 #[derive(Debug, Clone, Args)]
 pub struct InspectArgs {
-    /// A component, core module, or provider archive (.par, .par.gz)
+    /// A component, core module, or provider archive (.par, .par.gz): a file, or an OCI
+    /// reference (registry/repository:tag), pulled into the cache first
     file: PathBuf,
 
     /// Print only the raw JWT
@@ -29,6 +32,52 @@ pub struct InspectArgs {
     /// Fail unless the file carries claims that are valid now (not expired, not early)
     #[arg(long)]
     verify: bool,
+
+    #[command(flatten)]
+    registry: RegistryArgs,
+}
+
+/// Whether an argument that is not a file names an artifact in a registry: it has a
+/// registry host (with a dot or a port, or localhost) before its first slash.
+fn looks_like_reference(text: &str) -> bool {
+    match text.split_once('/') {
+        Some((host, rest)) => {
+            !rest.is_empty()
+                && (host.contains('.') || host.contains(':') || host == "localhost")
+                && !host.starts_with('.')
+        }
+        None => false,
+    }
+}
+
+/// Where artifacts pulled for inspection are kept.
+fn cache_dir() -> PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("cargo-wasmcloud/oci")
+}
+
+/// Pulls a reference into the cache and returns the file.
+fn pull_for_inspection(text: &str, args: &InspectArgs, out: &Output) -> anyhow::Result<PathBuf> {
+    let reference = oci::parse_reference(text, args.registry.allow_latest)?;
+    let dir = cache_dir();
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create the cache {}", dir.display()))?;
+    let (progress, bar) = progress_bar(out, "Pulling");
+    let result = oci::pull(
+        &reference,
+        None,
+        &dir,
+        None,
+        &args.registry.options(),
+        progress,
+    );
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(result?.path)
 }
 
 /// The first bytes of a file, to tell a Wasm binary from a provider archive.
@@ -40,7 +89,13 @@ fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
     Ok(head)
 }
 
-pub fn run(args: InspectArgs, out: &Output) -> anyhow::Result<()> {
+pub fn run(mut args: InspectArgs, out: &Output) -> anyhow::Result<()> {
+    if !args.file.exists() {
+        if let Some(text) = args.file.to_str().filter(|t| looks_like_reference(t)) {
+            let text = text.to_string();
+            args.file = pull_for_inspection(&text, &args, out)?;
+        }
+    }
     let head =
         read_head(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
     if !head.starts_with(b"\0asm") && par::looks_like_par(&head) {

@@ -158,6 +158,14 @@ fn map_error(error: OciDistributionError, reference: &Reference) -> OciError {
                 reason: causes(&e),
             }
         }
+        OciDistributionError::RequestError(e)
+            if matches!(e.status().map(|s| s.as_u16()), Some(401 | 403)) =>
+        {
+            OciError::Unauthorized { registry }
+        }
+        OciDistributionError::RequestError(e) if e.status().map(|s| s.as_u16()) == Some(404) => {
+            OciError::NotFound(reference.whole())
+        }
         OciDistributionError::UnauthorizedError { .. }
         | OciDistributionError::AuthenticationFailure(_)
         | OciDistributionError::ServerError {

@@ -516,6 +516,11 @@ impl Registry {
         format!("127.0.0.1:{}", self.port)
     }
 
+    /// The registry's storage directory (to damage blobs on purpose).
+    pub fn storage(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
     /// Status code of a plain `GET` on a path, with basic auth if given.
     pub fn get_status(&self, path: &str, basic: Option<(&str, &str)>) -> u16 {
         http_get_status(self.port, path, basic)

@@ -1,0 +1,477 @@
+//! push / pull against a real Debian `docker-registry` (with and without htpasswd), checked
+//! with skopeo as an independent client; and every way a registry operation fails.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use support::{run_command, Registry, Run, Sandbox};
+
+const ACCOUNT_SEED: &str = "SAAAW5UDXHSLGTZ4CSTWLDTKU5LCPCJPNGQRFJKJNBIYJ2IK7I4JMGT3IU";
+const MODULE_SEED: &str = "SMAAGZBEBT3RIMAX2QVGUJHHKPNECDPF3ZQBI2EPCHYR3I7RR24IKUDOQE";
+
+/// The three kinds of artifact: an unsigned component, a signed one, a provider archive.
+fn artifacts(sandbox: &Sandbox) -> Vec<(&'static str, PathBuf)> {
+    let component = sandbox.write("hello.wasm", support::hello_component());
+    sandbox
+        .run(&[
+            "claims",
+            "sign",
+            "hello.wasm",
+            "-d",
+            "hello_s.wasm",
+            "-i",
+            ACCOUNT_SEED,
+            "-s",
+            MODULE_SEED,
+        ])
+        .ok();
+    let provider_dir = sandbox.path().join("tiny-provider");
+    copy_dir(
+        &support::fixtures_dir().join("tiny-provider"),
+        &provider_dir,
+    );
+    let built = sandbox
+        .run_with(&["build", "-o", "json"], |cmd| {
+            cmd.current_dir(&provider_dir);
+        })
+        .ok()
+        .json();
+    let par = PathBuf::from(built["artifacts"][0]["path"].as_str().unwrap());
+    vec![
+        ("component", component),
+        ("signed", sandbox.file("hello_s.wasm")),
+        ("provider", par),
+    ]
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name() == "target" {
+            continue;
+        }
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+fn skopeo(args: &[&str]) -> Run {
+    run_command(Command::new("skopeo").args(args))
+}
+
+fn round_trip(sandbox: &Sandbox, registry: &Registry, creds: &[&str]) {
+    for (name, file) in artifacts(sandbox) {
+        let reference = format!("{}/wasm/{name}:0.1.0", registry.host());
+        let mut push = vec!["push", reference.as_str(), s(&file), "-o", "json"];
+        push.extend_from_slice(creds);
+        let pushed = sandbox.run(&push).ok().json();
+        assert_eq!(pushed["reference"], reference.as_str());
+        assert_eq!(pushed["size"], std::fs::metadata(&file).unwrap().len());
+        assert!(pushed["digest"].as_str().unwrap().starts_with("sha256:"));
+
+        let dest = sandbox.path().join(format!("pulled-{name}"));
+        let mut pull = vec![
+            "pull",
+            reference.as_str(),
+            "--destination",
+            s(&dest),
+            "-o",
+            "json",
+        ];
+        pull.extend_from_slice(creds);
+        let pulled = sandbox.run(&pull).ok().json();
+        assert_eq!(pulled["digest"], pushed["digest"], "{name}");
+        assert_eq!(
+            std::fs::read(&dest).unwrap(),
+            std::fs::read(&file).unwrap(),
+            "{name}: pulled bytes differ"
+        );
+    }
+}
+
+#[test]
+fn round_trip_without_auth() {
+    let registry = Registry::start();
+    let sandbox = Sandbox::new();
+    round_trip(&sandbox, &registry, &[]);
+
+    // The default file name comes from the repository, with the kind's extension.
+    let json = sandbox
+        .run(&[
+            "pull",
+            &format!("{}/wasm/provider:0.1.0", registry.host()),
+            "-o",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(json["kind"], "provider_archive");
+    assert_eq!(json["path"], s(&sandbox.path().join("provider.par.gz")));
+    let json = sandbox
+        .run(&[
+            "pull",
+            &format!("{}/wasm/signed:0.1.0", registry.host()),
+            "-o",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(json["path"], s(&sandbox.path().join("signed.wasm")));
+    // The pulled signed component still verifies.
+    sandbox.run(&["inspect", "signed.wasm", "--verify"]).ok();
+}
+
+#[test]
+fn round_trip_with_htpasswd_auth() {
+    let registry = Registry::start_with_auth("alice", "s3cret");
+    let sandbox = Sandbox::new();
+    round_trip(&sandbox, &registry, &["-u", "alice", "-p", "s3cret"]);
+
+    let file = sandbox.write("c.wasm", support::hello_component());
+    let reference = format!("{}/wasm/auth:1.0.0", registry.host());
+    // No credentials, and wrong ones: refused, with a message that says so.
+    let run = sandbox.run(&["push", &reference, s(&file)]).fails();
+    assert!(
+        run.error().contains("refused the credentials"),
+        "{}",
+        run.stderr
+    );
+    let run = sandbox
+        .run(&["push", &reference, s(&file), "-u", "alice", "-p", "wrong"])
+        .fails();
+    assert!(
+        run.error().contains("refused the credentials"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("wrong"),
+        "the password leaked: {}",
+        run.stderr
+    );
+    // The environment variables wash reads.
+    sandbox
+        .run_with(&["push", &reference, s(&file)], |cmd| {
+            cmd.env("WASH_REG_USER", "alice")
+                .env("WASH_REG_PASSWORD", "s3cret");
+        })
+        .ok();
+    // Docker's config.json.
+    let docker = sandbox.path().join("docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    let token = data_encoding::BASE64.encode(b"alice:s3cret");
+    std::fs::write(
+        docker.join("config.json"),
+        format!(
+            r#"{{"auths":{{"{}":{{"auth":"{token}"}}}}}}"#,
+            registry.host()
+        ),
+    )
+    .unwrap();
+    let pulled = sandbox.file("from-docker-config.wasm");
+    sandbox
+        .run_with(&["pull", &reference, "--destination", s(&pulled)], |cmd| {
+            cmd.env("DOCKER_CONFIG", &docker);
+        })
+        .ok();
+    assert_eq!(std::fs::read(&pulled).unwrap(), support::hello_component());
+    // Anonymous pull is refused too.
+    let run = sandbox
+        .run(&["pull", &reference, "--destination", "anon.wasm"])
+        .fails();
+    assert!(
+        run.error().contains("refused the credentials"),
+        "{}",
+        run.stderr
+    );
+    assert!(!sandbox.file("anon.wasm").exists());
+}
+
+#[test]
+fn skopeo_agrees_on_layout_and_digest() {
+    let registry = Registry::start();
+    let sandbox = Sandbox::new();
+    let file = sandbox.write("hello.wasm", support::hello_component());
+    let reference = format!("{}/wasm/hello:0.2.0", registry.host());
+    let pushed = sandbox
+        .run(&[
+            "push",
+            &reference,
+            s(&file),
+            "-o",
+            "json",
+            "-a",
+            "com.example.team=core",
+        ])
+        .ok()
+        .json();
+
+    let raw = skopeo(&[
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        &format!("docker://{reference}"),
+    ])
+    .ok();
+    let manifest: serde_json::Value = serde_json::from_str(&raw.stdout).unwrap();
+    assert_eq!(manifest["schemaVersion"], 2);
+    assert_eq!(
+        manifest["mediaType"],
+        "application/vnd.oci.image.manifest.v1+json"
+    );
+    assert!(manifest.get("artifactType").is_none());
+    assert_eq!(
+        manifest["config"]["mediaType"],
+        "application/vnd.wasm.config.v0+json"
+    );
+    assert_eq!(manifest["layers"].as_array().unwrap().len(), 1);
+    assert_eq!(manifest["layers"][0]["mediaType"], "application/wasm");
+    assert_eq!(manifest["annotations"]["com.example.team"], "core");
+    // The digest we printed is the digest of the bytes the registry serves.
+    let digest = format!(
+        "sha256:{}",
+        data_encoding::HEXLOWER.encode(&sha256(raw.stdout.as_bytes()))
+    );
+    assert_eq!(pushed["digest"], digest.as_str());
+
+    // The config carries the component's imports and exports and its layer digest.
+    let config = skopeo(&[
+        "inspect",
+        "--config",
+        "--raw",
+        "--tls-verify=false",
+        &format!("docker://{reference}"),
+    ])
+    .ok();
+    let config: serde_json::Value = serde_json::from_str(&config.stdout).unwrap();
+    assert_eq!(config["architecture"], "wasm");
+    assert_eq!(config["os"], "wasip2");
+    assert_eq!(config["layerDigests"][0], manifest["layers"][0]["digest"]);
+    assert!(config["component"]["imports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i.as_str().unwrap().starts_with("wasi:cli/stdout@")));
+
+    // skopeo copies the artifact elsewhere; we pull the copy back intact.
+    let copy = format!("{}/mirror/hello:0.2.0", registry.host());
+    skopeo(&[
+        "copy",
+        "--src-tls-verify=false",
+        "--dest-tls-verify=false",
+        &format!("docker://{reference}"),
+        &format!("docker://{copy}"),
+    ])
+    .ok();
+    let pulled = sandbox.file("copied.wasm");
+    sandbox
+        .run(&["pull", &copy, "--destination", s(&pulled)])
+        .ok();
+    assert_eq!(std::fs::read(&pulled).unwrap(), support::hello_component());
+
+    // inspect takes a reference too.
+    let json = sandbox
+        .run(&["inspect", &reference, "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(json["signed"], false);
+    assert_eq!(json["kind"], "component");
+}
+
+fn sha256(bytes: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).to_vec()
+}
+
+#[test]
+fn source_date_epoch_makes_pushes_reproducible() {
+    let registry = Registry::start();
+    let sandbox = Sandbox::new();
+    let file = sandbox.write("hello.wasm", support::hello_component());
+    let push = |tag: &str, epoch: &str| {
+        sandbox
+            .run_with(
+                &[
+                    "push",
+                    &format!("{}/wasm/repro:{tag}", registry.host()),
+                    s(&file),
+                    "-o",
+                    "json",
+                ],
+                |cmd| {
+                    cmd.env("SOURCE_DATE_EPOCH", epoch);
+                },
+            )
+            .ok()
+            .json()["digest"]
+            .clone()
+    };
+    let first = push("1", "0");
+    let second = push("2", "0");
+    assert_eq!(first, second, "same file, same epoch, same digest");
+    let later = push("3", "86400");
+    assert_ne!(first, later, "the epoch is what `created` says");
+    let config = skopeo(&[
+        "inspect",
+        "--config",
+        "--raw",
+        "--tls-verify=false",
+        &format!("docker://{}/wasm/repro:1", registry.host()),
+    ])
+    .ok();
+    assert!(
+        config
+            .stdout
+            .contains(r#""created":"1970-01-01T00:00:00Z""#),
+        "{}",
+        config.stdout
+    );
+    let run = sandbox.run_with(
+        &[
+            "push",
+            &format!("{}/wasm/repro:4", registry.host()),
+            s(&file),
+        ],
+        |cmd| {
+            cmd.env("SOURCE_DATE_EPOCH", "yesterday");
+        },
+    );
+    run.fails();
+}
+
+// --- failures ----------------------------------------------------------------------------
+
+#[test]
+fn an_unreachable_registry_fails_quickly() {
+    let sandbox = Sandbox::new();
+    let file = sandbox.write("hello.wasm", support::hello_component());
+    let port = support::free_port();
+    let reference = format!("127.0.0.1:{port}/wasm/hello:0.1.0");
+    let started = std::time::Instant::now();
+    let run = sandbox.run(&["push", &reference, s(&file)]).fails();
+    assert!(
+        run.error().contains("cannot reach registry"),
+        "{}",
+        run.stderr
+    );
+    let run = sandbox.run(&["pull", &reference]).fails();
+    assert!(
+        run.error().contains("cannot reach registry"),
+        "{}",
+        run.stderr
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(sandbox.entries(), ["hello.wasm"]);
+}
+
+#[test]
+fn unknown_tags_bad_files_and_bad_references_fail_cleanly() {
+    let mut registry = Registry::start();
+    let sandbox = Sandbox::new();
+    let host = registry.host();
+    let run = sandbox
+        .run(&["pull", &format!("{host}/wasm/nothing:9.9.9")])
+        .fails();
+    assert!(run.error().contains("not found"), "{}", run.stderr);
+
+    // Files that are not artifacts are refused before any network traffic: the registry is
+    // stopped, and the error is about the file.
+    registry.stop();
+    let text = sandbox.write("notes.txt", b"just some text\n");
+    let truncated = sandbox.write(
+        "cut.wasm",
+        &support::hello_component()[..support::hello_component().len() / 2],
+    );
+    let empty = sandbox.write("empty.wasm", b"");
+    for (file, expect) in [
+        (&text, "neither a valid Wasm binary nor a provider archive"),
+        (
+            &truncated,
+            "neither a valid Wasm binary nor a provider archive",
+        ),
+        (&empty, "empty"),
+    ] {
+        let run = sandbox
+            .run(&["push", &format!("{host}/wasm/bad:1.0.0"), s(file)])
+            .fails();
+        assert!(run.error().contains(expect), "{}", run.stderr);
+    }
+    let wasm = sandbox.write("ok.wasm", support::hello_component());
+    for (reference, expect) in [
+        ("not a reference!", "invalid reference"),
+        (":1.0", "invalid reference"),
+        ("127.0.0.1:5000/wasm/x:latest", "latest"),
+        ("127.0.0.1:5000/wasm/x", "latest"),
+    ] {
+        let run = sandbox.run(&["push", reference, s(&wasm)]).fails();
+        assert!(run.error().contains(expect), "{reference}: {}", run.stderr);
+        let run = sandbox.run(&["pull", reference]).fails();
+        assert!(run.error().contains(expect), "{reference}: {}", run.stderr);
+    }
+    let run = sandbox
+        .run(&["push", "127.0.0.1:5000/wasm/x:1", s(&wasm), "-a", "novalue"])
+        .fails();
+    assert!(run.error().contains("KEY=VALUE"), "{}", run.stderr);
+}
+
+#[test]
+fn digest_mismatches_leave_no_file() {
+    let registry = Registry::start();
+    let sandbox = Sandbox::new();
+    let file = sandbox.write("hello.wasm", support::hello_component());
+    let reference = format!("{}/wasm/pinned:1.0.0", registry.host());
+    let pushed = sandbox
+        .run(&["push", &reference, s(&file), "-o", "json"])
+        .ok()
+        .json();
+    let digest = pushed["digest"].as_str().unwrap();
+
+    // -d pins the manifest digest, with or without the `sha256:` prefix.
+    sandbox
+        .run(&["pull", &reference, "-d", digest, "--destination", "a.wasm"])
+        .ok();
+    sandbox
+        .run(&[
+            "pull",
+            &reference,
+            "-d",
+            digest.trim_start_matches("sha256:"),
+            "--destination",
+            "b.wasm",
+        ])
+        .ok();
+    let wrong = format!("sha256:{}", "0".repeat(64));
+    let run = sandbox
+        .run(&["pull", &reference, "-d", &wrong, "--destination", "c.wasm"])
+        .fails();
+    assert!(run.error().contains("digest mismatch"), "{}", run.stderr);
+    assert!(!sandbox.file("c.wasm").exists());
+
+    // A layer corrupted in the registry's storage is caught while downloading.
+    let layer = sha256(support::hello_component());
+    let hex = data_encoding::HEXLOWER.encode(&layer);
+    let blob = registry.storage().join(format!(
+        "docker/registry/v2/blobs/sha256/{}/{hex}/data",
+        &hex[..2]
+    ));
+    let mut bytes = std::fs::read(&blob).expect("the layer blob in the registry storage");
+    bytes[1000] ^= 0xff;
+    std::fs::write(&blob, bytes).unwrap();
+    let before = sandbox.entries();
+    let run = sandbox
+        .run(&["pull", &reference, "--destination", "d.wasm"])
+        .fails();
+    assert!(run.error().contains("digest"), "{}", run.stderr);
+    assert_eq!(sandbox.entries(), before, "a partial file was left");
+}
