@@ -16,48 +16,12 @@ const MODULE_SEED: &str = "SMAAGZBEBT3RIMAX2QVGUJHHKPNECDPF3ZQBI2EPCHYR3I7RR24IK
 const TARGET_SIZE: usize = 50 * 1000 * 1000;
 const RUNS: usize = 7;
 
-struct Measure {
-    wall: Duration,
-    max_rss_bytes: u64,
-}
-
-/// Runs the binary once and reads the child's own peak RSS from wait4.
-// The child is reaped by wait4 itself, which std's Child does not know about.
-#[allow(clippy::zombie_processes)]
-fn measure(args: &[&str], cwd: &Path) -> Measure {
-    let start = Instant::now();
-    let child = Command::new(support::bin())
-        .args(args)
-        .current_dir(cwd)
-        .env("WASH_KEYS", cwd.join("keys"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn cargo-wasmcloud");
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let wall = start.elapsed();
-    assert_eq!(waited, pid, "wait4 failed");
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "{args:?} failed"
-    );
-    Measure {
-        wall,
-        // Linux reports ru_maxrss in KiB.
-        max_rss_bytes: usage.ru_maxrss as u64 * 1024,
-    }
-}
-
 fn median(mut values: Vec<Duration>) -> Duration {
     values.sort();
     values[values.len() / 2]
 }
 
-fn report(label: &str, size: usize, runs: &[Measure]) {
+fn report(label: &str, size: usize, runs: &[support::Measure]) {
     let walls: Vec<Duration> = runs.iter().map(|m| m.wall).collect();
     let best = *walls.iter().min().unwrap();
     let med = median(walls);
@@ -73,37 +37,12 @@ fn report(label: &str, size: usize, runs: &[Measure]) {
     );
 }
 
-/// Writes `component` followed by a custom section of deterministic filler, `total` bytes in
-/// all. Streamed in small chunks: this process must not grow, because a child's peak RSS
-/// as the kernel reports it starts from its parent's peak at fork.
-fn write_padded_component(path: &Path, component: &[u8], total: usize) -> usize {
-    use std::io::Write;
-    let name = b"padding";
-    let data_len = total - component.len() - 16;
-    let mut header = vec![0u8];
-    support::leb((1 + name.len() + data_len) as u64, &mut header);
-    header.push(name.len() as u8);
-    header.extend_from_slice(name);
-    let mut file = std::io::BufWriter::new(std::fs::File::create(path).expect("create input"));
-    file.write_all(component).unwrap();
-    file.write_all(&header).unwrap();
-    let chunk: Vec<u8> = (0..1 << 16).map(|i: usize| (i * 31 % 251) as u8).collect();
-    let mut left = data_len;
-    while left > 0 {
-        let n = left.min(chunk.len());
-        file.write_all(&chunk[..n]).unwrap();
-        left -= n;
-    }
-    file.flush().unwrap();
-    component.len() + header.len() + data_len
-}
-
 fn main() {
     // `cargo bench` passes `--bench`; any filter argument is ignored.
     let dir = tempfile::tempdir().expect("temp dir");
     let component = support::hello_component();
     let input = dir.path().join("big.wasm");
-    let size = write_padded_component(&input, component, TARGET_SIZE);
+    let size = support::write_padded_component(&input, component, TARGET_SIZE);
     println!(
         "input: {} ({} bytes = {:.1} MB), {} runs each",
         input.display(),
@@ -126,22 +65,22 @@ fn main() {
         MODULE_SEED,
     ];
     // One warm-up run so the page cache holds the input.
-    measure(&sign_args, dir.path());
-    let signs: Vec<Measure> = (0..RUNS).map(|_| measure(&sign_args, dir.path())).collect();
+    support::measure(&sign_args, dir.path());
+    let signs: Vec<support::Measure> = (0..RUNS).map(|_| support::measure(&sign_args, dir.path())).collect();
     report("claims sign", size, &signs);
 
     let inspect_args = ["inspect", "big_s.wasm", "-o", "json"];
-    let inspects: Vec<Measure> = (0..RUNS)
-        .map(|_| measure(&inspect_args, dir.path()))
+    let inspects: Vec<support::Measure> = (0..RUNS)
+        .map(|_| support::measure(&inspect_args, dir.path()))
         .collect();
     report("inspect (claims+WIT)", size, &inspects);
 
     let jwt_args = ["inspect", "big_s.wasm", "--jwt-only"];
-    let jwts: Vec<Measure> = (0..RUNS).map(|_| measure(&jwt_args, dir.path())).collect();
+    let jwts: Vec<support::Measure> = (0..RUNS).map(|_| support::measure(&jwt_args, dir.path())).collect();
     report("inspect --jwt-only", size, &jwts);
 
     let versions: Vec<Duration> = (0..50)
-        .map(|_| measure(&["--version"], dir.path()).wall)
+        .map(|_| support::measure(&["--version"], dir.path()).wall)
         .collect();
     println!(
         "--version              median {:.2} ms  best {:.2} ms (process spawn included)",

@@ -25,6 +25,10 @@ pub struct RegistryArgs {
     /// Allow the `latest` tag (and untagged references)
     #[arg(long)]
     pub allow_latest: bool,
+
+    /// Upload each blob in one request instead of 4 MiB chunks
+    #[arg(long, env = "WASH_MONOLITHIC_PUSH")]
+    pub monolithic_push: bool,
 }
 
 impl RegistryArgs {
@@ -34,6 +38,7 @@ impl RegistryArgs {
             password: self.password.clone(),
             insecure: self.insecure,
             allow_latest: self.allow_latest,
+            monolithic_push: self.monolithic_push,
         }
     }
 }

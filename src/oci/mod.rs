@@ -12,7 +12,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
 use oci_client::errors::OciDistributionError;
-use oci_client::manifest::{OciImageManifest, OciManifest};
+use oci_client::manifest::{OciDescriptor, OciImageManifest, OciManifest};
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
 use serde::Serialize;
@@ -57,6 +57,8 @@ pub struct RegistryOptions {
     /// Plain HTTP for every registry (loopback registries use HTTP anyway).
     pub insecure: bool,
     pub allow_latest: bool,
+    /// Upload each blob in one request instead of 4 MiB chunks (wash's --monolithic-push).
+    pub monolithic_push: bool,
 }
 
 /// Parses a reference as wash does: lower-cased, and `latest` (or no tag) refused unless
@@ -106,6 +108,7 @@ fn client_for(reference: &Reference, opts: &RegistryOptions) -> Result<Client, O
         protocol,
         connect_timeout: Some(Duration::from_secs(10)),
         read_timeout: Some(Duration::from_secs(120)),
+        use_monolithic_push: opts.monolithic_push,
         ..Default::default()
     };
     Client::try_from(config).map_err(|e| OciError::Registry(e.to_string()))
@@ -295,23 +298,35 @@ pub fn push(
     progress: Progress,
 ) -> Result<Pushed, OciError> {
     let size = bytes.len() as u64;
+    let layer_annotations =
+        (!artifact.layer_annotations.is_empty()).then_some(artifact.layer_annotations);
     let layer = ImageLayer::new(
         bytes,
         artifact.layer_media_type.to_string(),
-        (!artifact.layer_annotations.is_empty()).then_some(artifact.layer_annotations),
+        layer_annotations.clone(),
     );
-    let config = Config::new(
-        artifact.config,
-        artifact.config_media_type.to_string(),
-        None,
-    );
+    let config = Config::new(artifact.config, artifact.config_media_type.to_string(), None);
     let mut all_annotations = artifact.annotations;
     all_annotations.extend(annotations);
-    let mut manifest = OciImageManifest::build(
-        std::slice::from_ref(&layer),
-        &config,
-        (!all_annotations.is_empty()).then_some(all_annotations),
-    );
+    // Built here rather than with `OciImageManifest::build`, which would hash the layer a
+    // second time.
+    let mut manifest = OciImageManifest {
+        annotations: (!all_annotations.is_empty()).then_some(all_annotations),
+        ..Default::default()
+    };
+    manifest.config = OciDescriptor {
+        media_type: config.media_type.clone(),
+        digest: artifact::sha256_digest(&config.data),
+        size: config.data.len() as i64,
+        ..Default::default()
+    };
+    manifest.layers = vec![OciDescriptor {
+        media_type: layer.media_type.clone(),
+        digest: artifact.layer_digest.clone(),
+        size: size as i64,
+        annotations: layer_annotations,
+        ..Default::default()
+    }];
     // Strict registries refuse a manifest without it; wash leaves it out for PARs.
     manifest.media_type = Some(artifact::MANIFEST_MEDIA_TYPE.to_string());
     let digest = manifest_digest(&manifest);
@@ -330,6 +345,12 @@ pub fn push(
             .await
             .map_err(fail)?
         {
+            progress(size, Some(size));
+        } else if opts.monolithic_push {
+            client
+                .push_blob(reference, layer.data.clone(), layer_digest)
+                .await
+                .map_err(fail)?;
             progress(size, Some(size));
         } else {
             let mut sent = 0u64;

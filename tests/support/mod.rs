@@ -559,3 +559,72 @@ pub fn http_get_status(port: u16, path: &str, basic: Option<(&str, &str)>) -> u1
         .and_then(|code| code.parse().ok())
         .unwrap_or_else(|| panic!("no HTTP status in {response:?}"))
 }
+
+// ---------------------------------------------------------------------------------------
+// Benchmark helpers
+
+/// Writes `component` followed by a custom section of deterministic filler, `total` bytes in
+/// all. Streamed in small chunks: this process must not grow, because a child's peak RSS
+/// as the kernel reports it starts from its parent's peak at fork.
+pub fn write_padded_component(path: &Path, component: &[u8], total: usize) -> usize {
+    let name = b"padding";
+    let data_len = total - component.len() - 16;
+    let mut header = vec![0u8];
+    leb((1 + name.len() + data_len) as u64, &mut header);
+    header.push(name.len() as u8);
+    header.extend_from_slice(name);
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).expect("create input"));
+    file.write_all(component).unwrap();
+    file.write_all(&header).unwrap();
+    let chunk: Vec<u8> = (0..1 << 16).map(|i: usize| (i * 31 % 251) as u8).collect();
+    let mut left = data_len;
+    while left > 0 {
+        let n = left.min(chunk.len());
+        file.write_all(&chunk[..n]).unwrap();
+        left -= n;
+    }
+    file.flush().unwrap();
+    component.len() + header.len() + data_len
+}
+
+pub struct Measure {
+    pub wall: Duration,
+    pub max_rss_bytes: u64,
+}
+
+/// Runs the binary once and reads the child's own peak RSS from wait4.
+pub fn measure(args: &[&str], cwd: &Path) -> Measure {
+    measure_program(&bin(), args, cwd)
+}
+
+/// Runs a program once and reads the child's own peak RSS from wait4.
+// The child is reaped by wait4 itself, which std's Child does not know about.
+#[allow(clippy::zombie_processes)]
+pub fn measure_program(program: &Path, args: &[&str], cwd: &Path) -> Measure {
+    let start = Instant::now();
+    let child = Command::new(program)
+        .args(args)
+        .current_dir(cwd)
+        .env("WASH_KEYS", cwd.join("keys"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {}: {e}", program.display()));
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = start.elapsed();
+    assert_eq!(waited, pid, "wait4 failed");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{args:?} failed"
+    );
+    Measure {
+        wall,
+        // Linux reports ru_maxrss in KiB.
+        max_rss_bytes: usage.ru_maxrss as u64 * 1024,
+    }
+}
+

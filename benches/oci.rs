@@ -1,0 +1,106 @@
+//! Push and pull of a 50 MB component to a local Debian `docker-registry`, side by side with
+//! skopeo moving the same artifact (from an OCI layout into the registry, and from the
+//! registry into a directory), in one run: wall times, ratios, and our peak RSS.
+//!
+//! Run: `cargo bench --bench oci` (prints figures; asserts nothing).
+//! Targets: within 1.2x of skopeo; peak RSS under 2x the artifact size.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+const SIZE: usize = 50 * 1000 * 1000;
+const RUNS: usize = 5;
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn main() {
+    let registry = support::Registry::start();
+    let host = registry.host();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("big.wasm");
+    let size = support::write_padded_component(&input, support::hello_component(), SIZE);
+    let skopeo = Path::new("/usr/bin/skopeo");
+    let cwd = dir.path();
+
+    // A layout for skopeo to push from, made from our first push (not timed).
+    support::measure(&["push", &format!("{host}/seed/big:1.0.0"), "big.wasm"], cwd);
+    let layout = format!("oci:{}:big", dir.path().join("layout").display());
+    support::measure_program(
+        skopeo,
+        &["copy", "--src-tls-verify=false", &format!("docker://{host}/seed/big:1.0.0"), &layout],
+        cwd,
+    );
+
+    drop(registry);
+    let (mut ours_push, mut ours_pull, mut sk_push, mut sk_pull) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut ours_mono = Vec::new();
+    let mut rss = 0;
+    for run in 0..RUNS {
+        // A fresh registry for each push, so every blob is really uploaded (skopeo would
+        // otherwise mount blobs it has seen in other repositories of the same registry).
+        let target = support::Registry::start();
+        let ours = format!("{}/ours/big:1.0.0", target.host());
+        let theirs = format!("docker://{}/theirs/big:1.0.0", target.host());
+        let m = support::measure(&["push", &ours, "big.wasm"], cwd);
+        rss = rss.max(m.max_rss_bytes);
+        ours_push.push(m.wall);
+        let mono = format!("{}/mono/big:1.0.0", target.host());
+        let m = support::measure(&["push", &mono, "big.wasm", "--monolithic-push"], cwd);
+        rss = rss.max(m.max_rss_bytes);
+        ours_mono.push(m.wall);
+        let m = support::measure(
+            &["pull", &ours, "--destination", &format!("pulled{run}.wasm")],
+            cwd,
+        );
+        rss = rss.max(m.max_rss_bytes);
+        ours_pull.push(m.wall);
+        sk_push.push(
+            support::measure_program(
+                skopeo,
+                &["copy", "--dest-tls-verify=false", &layout, &theirs],
+                cwd,
+            )
+            .wall,
+        );
+        sk_pull.push(
+            support::measure_program(
+                skopeo,
+                &[
+                    "copy",
+                    "--src-tls-verify=false",
+                    &theirs,
+                    &format!("dir:{}", dir.path().join(format!("dir{run}")).display()),
+                ],
+                cwd,
+            )
+            .wall,
+        );
+    }
+    let (op, ol, sp, sl) = (
+        median(ours_push),
+        median(ours_pull),
+        median(sk_push),
+        median(sk_pull),
+    );
+    println!("{:.1} MB component, local docker-registry, median of {RUNS}:", size as f64 / 1e6);
+    println!("  push: cargo wasmcloud {:>7.1} ms   skopeo copy {:>7.1} ms   ratio {:.2}", ms(op), ms(sp), ms(op) / ms(sp));
+    let om = median(ours_mono);
+    println!("  push --monolithic-push {:>6.1} ms   ratio {:.2}", ms(om), ms(om) / ms(sp));
+    println!("  pull: cargo wasmcloud {:>7.1} ms   skopeo copy {:>7.1} ms   ratio {:.2}", ms(ol), ms(sl), ms(ol) / ms(sl));
+    println!(
+        "  our peak RSS {:.1} MB = {:.2}x the artifact",
+        rss as f64 / 1e6,
+        rss as f64 / size as f64
+    );
+}
