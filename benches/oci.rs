@@ -33,11 +33,19 @@ fn main() {
     let cwd = dir.path();
 
     // A layout for skopeo to push from, made from our first push (not timed).
-    support::measure(&["push", &format!("{host}/seed/big:1.0.0"), "big.wasm"], cwd);
+    support::measure(
+        &["push", &format!("{host}/seed/big:1.0.0"), "big.wasm"],
+        cwd,
+    );
     let layout = format!("oci:{}:big", dir.path().join("layout").display());
     support::measure_program(
         skopeo,
-        &["copy", "--src-tls-verify=false", &format!("docker://{host}/seed/big:1.0.0"), &layout],
+        &[
+            "copy",
+            "--src-tls-verify=false",
+            &format!("docker://{host}/seed/big:1.0.0"),
+            &layout,
+        ],
         cwd,
     );
 
@@ -55,8 +63,8 @@ fn main() {
         let m = support::measure(&["push", &ours, "big.wasm"], cwd);
         rss = rss.max(m.max_rss_bytes);
         ours_push.push(m.wall);
-        let mono = format!("{}/mono/big:1.0.0", target.host());
-        let m = support::measure(&["push", &mono, "big.wasm", "--monolithic-push"], cwd);
+        let chunked = format!("{}/chunked/big:1.0.0", target.host());
+        let m = support::measure(&["push", &chunked, "big.wasm", "--chunked-push"], cwd);
         rss = rss.max(m.max_rss_bytes);
         ours_mono.push(m.wall);
         let m = support::measure(
@@ -93,11 +101,28 @@ fn main() {
         median(sk_push),
         median(sk_pull),
     );
-    println!("{:.1} MB component, local docker-registry, median of {RUNS}:", size as f64 / 1e6);
-    println!("  push: cargo wasmcloud {:>7.1} ms   skopeo copy {:>7.1} ms   ratio {:.2}", ms(op), ms(sp), ms(op) / ms(sp));
+    println!(
+        "{:.1} MB component, local docker-registry, median of {RUNS}:",
+        size as f64 / 1e6
+    );
+    println!(
+        "  push: cargo wasmcloud {:>7.1} ms   skopeo copy {:>7.1} ms   ratio {:.2}",
+        ms(op),
+        ms(sp),
+        ms(op) / ms(sp)
+    );
     let om = median(ours_mono);
-    println!("  push --monolithic-push {:>6.1} ms   ratio {:.2}", ms(om), ms(om) / ms(sp));
-    println!("  pull: cargo wasmcloud {:>7.1} ms   skopeo copy {:>7.1} ms   ratio {:.2}", ms(ol), ms(sl), ms(ol) / ms(sl));
+    println!(
+        "  push --chunked-push    {:>6.1} ms   ratio {:.2}",
+        ms(om),
+        ms(om) / ms(sp)
+    );
+    println!(
+        "  pull: cargo wasmcloud {:>7.1} ms   skopeo copy {:>7.1} ms   ratio {:.2}",
+        ms(ol),
+        ms(sl),
+        ms(ol) / ms(sl)
+    );
     println!(
         "  our peak RSS {:.1} MB = {:.2}x the artifact",
         rss as f64 / 1e6,

@@ -66,7 +66,9 @@ fn main() {
     ];
     // One warm-up run so the page cache holds the input.
     support::measure(&sign_args, dir.path());
-    let signs: Vec<support::Measure> = (0..RUNS).map(|_| support::measure(&sign_args, dir.path())).collect();
+    let signs: Vec<support::Measure> = (0..RUNS)
+        .map(|_| support::measure(&sign_args, dir.path()))
+        .collect();
     report("claims sign", size, &signs);
 
     let inspect_args = ["inspect", "big_s.wasm", "-o", "json"];
@@ -76,7 +78,9 @@ fn main() {
     report("inspect (claims+WIT)", size, &inspects);
 
     let jwt_args = ["inspect", "big_s.wasm", "--jwt-only"];
-    let jwts: Vec<support::Measure> = (0..RUNS).map(|_| support::measure(&jwt_args, dir.path())).collect();
+    let jwts: Vec<support::Measure> = (0..RUNS)
+        .map(|_| support::measure(&jwt_args, dir.path()))
+        .collect();
     report("inspect --jwt-only", size, &jwts);
 
     let versions: Vec<Duration> = (0..50)

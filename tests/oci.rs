@@ -186,6 +186,38 @@ fn round_trip_with_htpasswd_auth() {
         })
         .ok();
     assert_eq!(std::fs::read(&pulled).unwrap(), support::hello_component());
+    // Chunked uploads (4 MiB PATCHes) work too.
+    let chunked = format!("{}/wasm/chunked:1.0.0", registry.host());
+    let big = sandbox.file("big.wasm");
+    support::write_padded_component(&big, support::hello_component(), 9_000_000);
+    sandbox
+        .run(&[
+            "push",
+            &chunked,
+            s(&big),
+            "--chunked-push",
+            "-u",
+            "alice",
+            "-p",
+            "s3cret",
+        ])
+        .ok();
+    sandbox
+        .run(&[
+            "pull",
+            &chunked,
+            "--destination",
+            "big-back.wasm",
+            "-u",
+            "alice",
+            "-p",
+            "s3cret",
+        ])
+        .ok();
+    assert_eq!(
+        std::fs::read(sandbox.file("big-back.wasm")).unwrap(),
+        std::fs::read(&big).unwrap()
+    );
     // Anonymous pull is refused too.
     let run = sandbox
         .run(&["pull", &reference, "--destination", "anon.wasm"])

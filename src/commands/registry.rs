@@ -26,9 +26,10 @@ pub struct RegistryArgs {
     #[arg(long)]
     pub allow_latest: bool,
 
-    /// Upload each blob in one request instead of 4 MiB chunks
-    #[arg(long, env = "WASH_MONOLITHIC_PUSH")]
-    pub monolithic_push: bool,
+    /// Upload in 4 MiB chunks instead of one streamed request (for registries or proxies
+    /// that cap request sizes)
+    #[arg(long)]
+    pub chunked_push: bool,
 }
 
 impl RegistryArgs {
@@ -38,7 +39,7 @@ impl RegistryArgs {
             password: self.password.clone(),
             insecure: self.insecure,
             allow_latest: self.allow_latest,
-            monolithic_push: self.monolithic_push,
+            chunked_push: self.chunked_push,
         }
     }
 }

@@ -57,8 +57,9 @@ pub struct RegistryOptions {
     /// Plain HTTP for every registry (loopback registries use HTTP anyway).
     pub insecure: bool,
     pub allow_latest: bool,
-    /// Upload each blob in one request instead of 4 MiB chunks (wash's --monolithic-push).
-    pub monolithic_push: bool,
+    /// Upload the layer in 4 MiB PATCH chunks instead of one streamed request, for
+    /// registries or proxies that cap request sizes.
+    pub chunked_push: bool,
 }
 
 /// Parses a reference as wash does: lower-cased, and `latest` (or no tag) refused unless
@@ -108,7 +109,6 @@ fn client_for(reference: &Reference, opts: &RegistryOptions) -> Result<Client, O
         protocol,
         connect_timeout: Some(Duration::from_secs(10)),
         read_timeout: Some(Duration::from_secs(120)),
-        use_monolithic_push: opts.monolithic_push,
         ..Default::default()
     };
     Client::try_from(config).map_err(|e| OciError::Registry(e.to_string()))
@@ -286,6 +286,135 @@ pub type Progress = std::sync::Arc<dyn Fn(u64, Option<u64>) + Send + Sync>;
 
 const UPLOAD_CHUNK: usize = 4 * 1024 * 1024;
 
+fn scheme_for(reference: &Reference, opts: &RegistryOptions) -> &'static str {
+    if opts.insecure || is_loopback(reference.resolve_registry()) {
+        "http"
+    } else {
+        "https"
+    }
+}
+
+/// A blob upload done by hand, the way docker and skopeo do it: `POST` for an upload
+/// session, then one `PUT` streaming the whole blob with its digest. oci-client's own
+/// uploads either cut the blob into 4 MiB requests or send it with no way to report
+/// progress.
+struct BlobUpload<'a> {
+    reference: &'a Reference,
+    scheme: &'static str,
+    authorization: Option<String>,
+}
+
+impl BlobUpload<'_> {
+    fn request(
+        &self,
+        http: &reqwest::Client,
+        method: reqwest::Method,
+        url: &str,
+    ) -> reqwest::RequestBuilder {
+        let request = http.request(method, url);
+        match &self.authorization {
+            Some(value) => request.header(reqwest::header::AUTHORIZATION, value),
+            None => request,
+        }
+    }
+
+    async fn put_whole(
+        &self,
+        data: bytes::Bytes,
+        digest: &str,
+        progress: Progress,
+    ) -> Result<(), OciError> {
+        let registry = self.reference.resolve_registry();
+        let unreachable = |e: reqwest::Error| OciError::Unreachable {
+            registry: registry.to_string(),
+            reason: causes(&e),
+        };
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .read_timeout(Duration::from_secs(120))
+            // Plain HTTP needs no certificates; loading the system's takes time.
+            .tls_certs_only(std::iter::empty())
+            .https_only(false);
+        let http = if self.scheme == "http" {
+            http
+        } else {
+            reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .read_timeout(Duration::from_secs(120))
+        }
+        .build()
+        .map_err(|e| OciError::Registry(causes(&e)))?;
+        let base = format!("{}://{registry}", self.scheme);
+        let start = format!("{base}/v2/{}/blobs/uploads/", self.reference.repository());
+        let response = self
+            .request(&http, reqwest::Method::POST, &start)
+            .header(reqwest::header::CONTENT_LENGTH, 0)
+            .send()
+            .await
+            .map_err(unreachable)?;
+        let location = self.check(response, reqwest::StatusCode::ACCEPTED).await?;
+        let location = location
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| OciError::Registry("the registry gave no upload location".into()))?
+            .to_string();
+        let mut url = if location.starts_with("http://") || location.starts_with("https://") {
+            location
+        } else {
+            format!("{base}{location}")
+        };
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str("digest=");
+        url.push_str(digest);
+
+        let size = data.len() as u64;
+        let mut sent = 0u64;
+        let chunks: Vec<bytes::Bytes> = (0..data.len())
+            .step_by(UPLOAD_CHUNK)
+            .map(|start| data.slice(start..(start + UPLOAD_CHUNK).min(data.len())))
+            .collect();
+        let body = futures_util::stream::iter(chunks).map(move |chunk| {
+            sent += chunk.len() as u64;
+            progress(sent, Some(size));
+            Ok::<_, std::io::Error>(chunk)
+        });
+        let response = self
+            .request(&http, reqwest::Method::PUT, &url)
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .header(reqwest::header::CONTENT_LENGTH, size)
+            .body(reqwest::Body::wrap_stream(body))
+            .send()
+            .await
+            .map_err(unreachable)?;
+        self.check(response, reqwest::StatusCode::CREATED).await?;
+        Ok(())
+    }
+
+    async fn check(
+        &self,
+        response: reqwest::Response,
+        expected: reqwest::StatusCode,
+    ) -> Result<reqwest::Response, OciError> {
+        let status = response.status();
+        if status == expected {
+            return Ok(response);
+        }
+        let registry = self.reference.resolve_registry().to_string();
+        Err(match status.as_u16() {
+            401 | 403 => OciError::Unauthorized { registry },
+            404 => OciError::NotFound(self.reference.whole()),
+            _ => {
+                let body = response.text().await.unwrap_or_default();
+                OciError::Registry(format!(
+                    "{registry} answered {status} to a blob upload: {}",
+                    body.trim()
+                ))
+            }
+        })
+    }
+}
+
 /// Pushes a prepared artifact. `annotations` are added to (and override) the artifact's own.
 /// The layer is uploaded in 4 MiB chunks (the size GHCR accepts) unless the registry has it
 /// already; then the config and the manifest.
@@ -305,7 +434,11 @@ pub fn push(
         artifact.layer_media_type.to_string(),
         layer_annotations.clone(),
     );
-    let config = Config::new(artifact.config, artifact.config_media_type.to_string(), None);
+    let config = Config::new(
+        artifact.config,
+        artifact.config_media_type.to_string(),
+        None,
+    );
     let mut all_annotations = artifact.annotations;
     all_annotations.extend(annotations);
     // Built here rather than with `OciImageManifest::build`, which would hash the layer a
@@ -335,7 +468,7 @@ pub fn push(
     let auth = auth_for(reference, opts)?;
     let fail = |e| map_error(e, reference);
     runtime()?.block_on(async {
-        client
+        let token = client
             .auth(reference, &auth, oci_client::RegistryOperation::Push)
             .await
             .map_err(fail)?;
@@ -346,13 +479,7 @@ pub fn push(
             .map_err(fail)?
         {
             progress(size, Some(size));
-        } else if opts.monolithic_push {
-            client
-                .push_blob(reference, layer.data.clone(), layer_digest)
-                .await
-                .map_err(fail)?;
-            progress(size, Some(size));
-        } else {
+        } else if opts.chunked_push {
             let mut sent = 0u64;
             let report = progress.clone();
             let chunks: Vec<bytes::Bytes> = (0..layer.data.len())
@@ -379,6 +506,23 @@ pub fn push(
                     actual: pushed.blob_digest,
                 });
             }
+        } else {
+            let authorization = match (token, &auth) {
+                (Some(token), _) => Some(format!("Bearer {token}")),
+                (None, RegistryAuth::Basic(user, password)) => Some(format!(
+                    "Basic {}",
+                    data_encoding::BASE64.encode(format!("{user}:{password}").as_bytes())
+                )),
+                _ => None,
+            };
+            let upload = BlobUpload {
+                reference,
+                scheme: scheme_for(reference, opts),
+                authorization,
+            };
+            upload
+                .put_whole(layer.data.clone(), layer_digest, progress.clone())
+                .await?;
         }
         client
             .push_blob(reference, config.data.clone(), &manifest.config.digest)

@@ -627,4 +627,3 @@ pub fn measure_program(program: &Path, args: &[&str], cwd: &Path) -> Measure {
         max_rss_bytes: usage.ru_maxrss as u64 * 1024,
     }
 }
-
