@@ -7,27 +7,10 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const RUNS: usize = 15;
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_name() == "target" {
-            continue;
-        }
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &dest);
-        } else {
-            std::fs::copy(entry.path(), &dest).unwrap();
-        }
-    }
-}
 
 fn time(cmd: &mut Command) -> Duration {
     let start = Instant::now();
@@ -50,7 +33,7 @@ fn median(mut v: Vec<Duration>) -> Duration {
 fn main() {
     let dir = tempfile::tempdir().unwrap();
     let project = dir.path().join("hello-component");
-    copy_dir(&support::fixtures_dir().join("hello-component"), &project);
+    support::copy_dir(&support::fixtures_dir().join("hello-component"), &project);
     let keys = dir.path().join("keys");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let cargo_build = || {

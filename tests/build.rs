@@ -10,24 +10,8 @@ use wascap::jwt::Component;
 
 /// Copies a fixture directory tree into the sandbox and returns the copy's path.
 fn copy_fixture(sandbox: &Sandbox, name: &str) -> PathBuf {
-    fn copy(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for entry in std::fs::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            let name = entry.file_name();
-            if name == "target" {
-                continue;
-            }
-            let target = to.join(&name);
-            if entry.file_type().unwrap().is_dir() {
-                copy(&entry.path(), &target);
-            } else {
-                std::fs::copy(entry.path(), &target).unwrap();
-            }
-        }
-    }
     let dest = sandbox.path().join(name);
-    copy(&support::fixtures_dir().join(name), &dest);
+    support::copy_dir(&support::fixtures_dir().join(name), &dest);
     dest
 }
 

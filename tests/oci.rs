@@ -28,7 +28,7 @@ fn artifacts(sandbox: &Sandbox) -> Vec<(&'static str, PathBuf)> {
         ])
         .ok();
     let provider_dir = sandbox.path().join("tiny-provider");
-    copy_dir(
+    support::copy_dir(
         &support::fixtures_dir().join("tiny-provider"),
         &provider_dir,
     );
@@ -44,22 +44,6 @@ fn artifacts(sandbox: &Sandbox) -> Vec<(&'static str, PathBuf)> {
         ("signed", sandbox.file("hello_s.wasm")),
         ("provider", par),
     ]
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_name() == "target" {
-            continue;
-        }
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &dest);
-        } else {
-            std::fs::copy(entry.path(), &dest).unwrap();
-        }
-    }
 }
 
 fn s(path: &Path) -> &str {

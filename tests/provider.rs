@@ -8,29 +8,13 @@ use std::path::{Path, PathBuf};
 use provider_archive::ProviderArchive;
 use support::Sandbox;
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_name() == "target" {
-            continue;
-        }
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &dest);
-        } else {
-            std::fs::copy(entry.path(), &dest).unwrap();
-        }
-    }
-}
-
 fn native_target() -> String {
     format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS)
 }
 
 fn build_tiny_provider(sandbox: &Sandbox) -> (PathBuf, serde_json::Value) {
     let dir = sandbox.path().join("tiny-provider");
-    copy_dir(&support::fixtures_dir().join("tiny-provider"), &dir);
+    support::copy_dir(&support::fixtures_dir().join("tiny-provider"), &dir);
     let json = sandbox
         .run_with(&["build", "-o", "json"], |cmd| {
             cmd.current_dir(&dir);

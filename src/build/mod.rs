@@ -580,9 +580,7 @@ fn pack_provider(
     };
     let output = out_dir.join(format!("{}.par.gz", project.artifact));
     let stamp_file = stamp_path(&output);
-    let previous: Option<Stamp> = std::fs::read(&stamp_file)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok());
+    let previous = read_stamp(&stamp_file);
     let target = par::native_target();
     let output_intact = || {
         par::read_par(&output)
@@ -602,9 +600,7 @@ fn pack_provider(
             compress: true,
         };
         par::write_par(&output, &par_spec, &issuer, &subject)?;
-        let text = serde_json::to_vec_pretty(&stamp).unwrap_or_default();
-        fsutil::write_atomic(&stamp_file, fsutil::Mode::Public, |w| w.write_all(&text))
-            .map_err(io_error(&stamp_file))?;
+        write_stamp(&stamp_file, &stamp)?;
     }
     Ok(Built {
         package: project.package.clone(),
@@ -631,6 +627,17 @@ struct Stamp {
     call_alias: Option<String>,
     issuer: String,
     subject: String,
+}
+
+fn read_stamp(path: &Path) -> Option<Stamp> {
+    std::fs::read(path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+}
+
+fn write_stamp(path: &Path, stamp: &Stamp) -> Result<(), BuildError> {
+    let text = serde_json::to_vec_pretty(stamp).unwrap_or_default();
+    fsutil::write_atomic(path, fsutil::Mode::Public, |w| w.write_all(&text)).map_err(io_error(path))
 }
 
 fn stamp_path(output: &Path) -> PathBuf {
@@ -707,9 +714,7 @@ fn finish_actor(
         subject: subject.public_key.clone(),
     };
     let stamp_file = stamp_path(&output);
-    let previous: Option<Stamp> = std::fs::read(&stamp_file)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok());
+    let previous = read_stamp(&stamp_file);
     let output_intact = || {
         std::fs::read(&output)
             .ok()
@@ -719,9 +724,7 @@ fn finish_actor(
     let fresh = previous.as_ref() == Some(&stamp) && output_intact();
     if !fresh {
         sign::sign_file(&unsigned, &output, &spec, || Ok((issuer, subject)))?;
-        let text = serde_json::to_vec_pretty(&stamp).unwrap_or_default();
-        fsutil::write_atomic(&stamp_file, fsutil::Mode::Public, |w| w.write_all(&text))
-            .map_err(io_error(&stamp_file))?;
+        write_stamp(&stamp_file, &stamp)?;
     }
     Ok(Built {
         package: project.package.clone(),

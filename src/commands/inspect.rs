@@ -11,6 +11,7 @@ use super::registry::{progress_bar, RegistryArgs};
 use crate::output::{Output, Table};
 use cargo_wasmcloud::inspect::{self as inspecting, WasmInspection};
 use cargo_wasmcloud::oci;
+use cargo_wasmcloud::sign::jwt::Validation;
 use cargo_wasmcloud::sign::keys::{public_key_kind, KeyKind};
 use cargo_wasmcloud::sign::par;
 use cargo_wasmcloud::sign::wasm::WasmKind;
@@ -130,12 +131,7 @@ pub fn run(mut args: InspectArgs, out: &Output) -> anyhow::Result<()> {
             Some(KeyKind::Service) => "Provider",
             _ => "Component",
         };
-        let version = match (&meta.ver, meta.rev) {
-            (Some(ver), Some(rev)) => format!("{ver} ({rev})"),
-            (Some(ver), None) => ver.clone(),
-            (None, Some(rev)) => format!("({rev})"),
-            (None, None) => "None".into(),
-        };
+        let version = version_label(meta.ver.as_deref(), meta.rev);
         let tags = meta.tags.clone().unwrap_or_default();
         let mut table = Table::default();
         table
@@ -190,17 +186,7 @@ pub fn run(mut args: InspectArgs, out: &Output) -> anyhow::Result<()> {
         )?;
     }
     if args.verify {
-        let v = &token.validation;
-        anyhow::ensure!(
-            !v.expired,
-            "{shown}: the claims expired {}",
-            v.expires_human
-        );
-        anyhow::ensure!(
-            !v.cannot_use_yet,
-            "{shown}: the claims are not valid yet (valid {})",
-            v.not_before_human
-        );
+        check_dates(&token.validation, &shown)?;
     }
     Ok(())
 }
@@ -223,12 +209,7 @@ fn run_par(args: &InspectArgs, out: &Output) -> anyhow::Result<()> {
     }
     let meta = &par.metadata;
     let v = &par.validation;
-    let version = match (&meta.ver, meta.rev) {
-        (Some(ver), Some(rev)) => format!("{ver} ({rev})"),
-        (Some(ver), None) => ver.clone(),
-        (None, Some(rev)) => format!("({rev})"),
-        (None, None) => "None".into(),
-    };
+    let version = version_label(meta.ver.as_deref(), meta.rev);
     let mut table = Table::default();
     table
         .row("Account", &par.claims.iss)
@@ -267,18 +248,34 @@ fn run_par(args: &InspectArgs, out: &Output) -> anyhow::Result<()> {
         }),
     )?;
     if args.verify {
-        anyhow::ensure!(
-            !v.expired,
-            "{shown}: the claims expired {}",
-            v.expires_human
-        );
-        anyhow::ensure!(
-            !v.cannot_use_yet,
-            "{shown}: the claims are not valid yet (valid {})",
-            v.not_before_human
-        );
+        check_dates(v, &shown.to_string())?;
     }
     Ok(())
+}
+
+/// `--verify`: claims must be usable now.
+fn check_dates(v: &Validation, shown: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !v.expired,
+        "{shown}: the claims expired {}",
+        v.expires_human
+    );
+    anyhow::ensure!(
+        !v.cannot_use_yet,
+        "{shown}: the claims are not valid yet (valid {})",
+        v.not_before_human
+    );
+    Ok(())
+}
+
+/// `0.1.0 (3)`, as wash shows a version and revision.
+fn version_label(ver: Option<&str>, rev: Option<i32>) -> String {
+    match (ver, rev) {
+        (Some(ver), Some(rev)) => format!("{ver} ({rev})"),
+        (Some(ver), None) => ver.to_string(),
+        (None, Some(rev)) => format!("({rev})"),
+        (None, None) => "None".into(),
+    }
 }
 
 fn kind_label(kind: WasmKind) -> &'static str {

@@ -205,6 +205,23 @@ pub fn build_fixture(crate_dir: &str, artifact: &str) -> PathBuf {
         .join(format!("{artifact}.wasm"))
 }
 
+/// Copies a directory tree (leaving out any `target/`).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name() == "target" {
+            continue;
+        }
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}
+
 /// A cargo target directory kept outside the clone for builds of generated projects, whose
 /// dependencies (wasip2, wit-bindgen, the provider SDK) take minutes to compile from cold:
 /// `$CARGO_WASMCLOUD_TEST_CACHE`, else `~/.cache/cargo-wasmcloud-tests/target`. The
@@ -315,12 +332,25 @@ pub use cargo_wasmcloud::sign::wasm::write_uleb as leb;
 // ---------------------------------------------------------------------------------------
 // Servers
 
-/// A free TCP port on 127.0.0.1 (the listener is closed before the port is handed out).
+/// A free TCP port on 127.0.0.1. Ports are handed out from a counter below the kernel's
+/// ephemeral range (so no connection's local port takes them) and checked by binding, so
+/// two servers started by parallel tests never get the same one.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("bind an ephemeral port")
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let _ = NEXT.compare_exchange(
+        0,
+        20_000 + (std::process::id() % 100) as u16 * 100,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
+    loop {
+        let port = NEXT.fetch_add(1, Ordering::SeqCst);
+        assert!(port < 32_000, "ran out of test ports");
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// Waits until something accepts connections on `port`, or the child exits, or time runs
@@ -330,6 +360,14 @@ fn wait_for_port(port: u16, child: &mut Child, timeout: Duration, what: &str, lo
     let addr: SocketAddr = ([127, 0, 0, 1], port).into();
     loop {
         if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            // Someone listens; make sure it is our child and not a server that had the port.
+            std::thread::sleep(Duration::from_millis(50));
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!(
+                    "{what} exited ({status}) though port {port} answers:\n{}",
+                    std::fs::read_to_string(log).unwrap_or_default()
+                );
+            }
             return;
         }
         if let Ok(Some(status)) = child.try_wait() {
