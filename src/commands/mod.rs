@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod claims;
+pub mod ctl;
 pub mod inspect;
 pub mod keys;
 pub mod migrate;
@@ -55,6 +56,8 @@ pub enum Command {
     Push(push::PushArgs),
     /// Pull a component or provider archive from an OCI registry
     Pull(pull::PullArgs),
+    /// Talk to the hosts of a wasmCloud 1.x lattice over NATS
+    Ctl(ctl::CtlArgs),
     /// Generate, list and read nkeys in the key directory
     Keys(keys::KeysArgs),
     /// Sign Wasm with wascap claims, or inspect the claims of a signed file
@@ -66,6 +69,7 @@ pub enum Command {
 pub fn run(cli: Cli, out: &Output) -> anyhow::Result<()> {
     match cli.command {
         Command::Build(args) => build::run(args, out),
+        Command::Ctl(args) => ctl::run(args, out),
         Command::Keys(args) => keys::run(args, out),
         Command::Migrate(args) => migrate::run(args, out),
         Command::New(args) => new::run(args, out),

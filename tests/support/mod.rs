@@ -422,11 +422,24 @@ pub struct NatsServer {
 
 impl NatsServer {
     pub fn start() -> NatsServer {
+        Self::launch(None)
+    }
+
+    /// With a server config file (authorization and the like).
+    pub fn start_with_config(config: &Path) -> NatsServer {
+        Self::launch(Some(config))
+    }
+
+    fn launch(config: Option<&Path>) -> NatsServer {
         let program = find_program(&["nats-server", "/usr/sbin/nats-server"], "nats-server");
         let dir = tempfile::tempdir().expect("temp dir");
         let port = free_port();
         let log = dir.path().join("nats.log");
-        let mut child = Command::new(program)
+        let mut command = Command::new(program);
+        if let Some(config) = config {
+            command.arg("-c").arg(config);
+        }
+        let mut child = command
             .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
             .arg(dir.path().join("jetstream"))
             .arg("-l")
