@@ -2,7 +2,9 @@
 # Installs what the test suite needs, and nothing when it is all there already:
 # the wasm32-wasip2 and wasip1 Rust targets (fixture components are really built), Debian's
 # nats-server and docker-registry (tests start their own on free loopback ports),
-# and skopeo (an independent OCI client to cross-check against).
+# skopeo (an independent OCI client to cross-check against), and the wasmCloud test host
+# (tests/host, built with Rust 1.89 into ~/.cache/cargo-wasmcloud-tests: ~20 minutes the
+# first time on a new machine, nothing after).
 set -euo pipefail
 
 # wasip1 too: `build` adapts wasip1 modules into components, and that is tested.
@@ -25,3 +27,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# The wasmCloud test host for the ctl tests: built once per machine, outside the clone.
+"$(dirname "$0")/build-test-host.sh" > /dev/null

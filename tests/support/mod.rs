@@ -496,6 +496,99 @@ impl Drop for NatsServer {
     }
 }
 
+/// The test host binary built by `scripts/build-test-host.sh` (`$CARGO_WASMCLOUD_TEST_HOST`
+/// overrides the path).
+pub fn test_host_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("CARGO_WASMCLOUD_TEST_HOST") {
+        return PathBuf::from(path);
+    }
+    let path = shared_build_cache()
+        .with_file_name("host-target")
+        .join("release/wasmcloud-test-host");
+    assert!(
+        path.is_file(),
+        "{} is missing: run scripts/build-test-host.sh (scripts/test-deps.sh does)",
+        path.display()
+    );
+    path
+}
+
+/// A wasmCloud 1.9.2 host (our harness on the `wasmcloud-host` crate) on a NATS server,
+/// killed when dropped.
+pub struct TestHost {
+    child: Child,
+    /// The host's id (its server public key), chosen by the test.
+    pub id: String,
+    log: PathBuf,
+    _dir: TempDir,
+}
+
+impl TestHost {
+    pub fn start(nats: &NatsServer, lattice: &str, labels: &[(&str, &str)]) -> TestHost {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let key = nkeys::KeyPair::new_server();
+        let log = dir.path().join("host.log");
+        let log_file = std::fs::File::create(&log).expect("host log");
+        let mut command = Command::new(test_host_binary());
+        command
+            .env("WASMCLOUD_NATS_HOST", "127.0.0.1")
+            .env("WASMCLOUD_NATS_PORT", nats.port.to_string())
+            .env("WASMCLOUD_LATTICE", lattice)
+            .env("WASMCLOUD_HOST_SEED", key.seed().expect("seed"))
+            .env("TMPDIR", dir.path())
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone().expect("log"))
+            .stderr(log_file);
+        for (k, v) in labels {
+            command.env(format!("WASMCLOUD_LABEL_{k}"), v);
+        }
+        let mut child = command.spawn().expect("spawn the test host");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if text.contains("wasmcloud-test-host: started") {
+                break;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("the test host exited ({status}):\n{text}");
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("the test host did not start within 60 s:\n{text}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        TestHost {
+            child,
+            id: key.public_key(),
+            log,
+            _dir: dir,
+        }
+    }
+
+    /// Waits up to `timeout` for the host process to exit by itself.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for TestHost {
+    fn drop(&mut self) {
+        kill_and_wait(&mut self.child);
+    }
+}
+
 /// Debian's `docker-registry` (distribution 2.8) on a free loopback port, optionally with
 /// htpasswd basic auth (bcrypt entries).
 pub struct Registry {
