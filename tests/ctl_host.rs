@@ -191,3 +191,320 @@ fn three_hosts_all_answer_get_hosts() {
     expected.sort();
     assert_eq!(ids, expected);
 }
+
+/// A signed HTTP component (from the http template, which exports
+/// wasi:http/incoming-handler: the host spins on components without exports), built once
+/// per test run.
+fn http_component() -> &'static std::path::Path {
+    static PATH: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let root = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("ctl-component");
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        let run = |args: &[&str], dir: &std::path::Path| {
+            support::run_command(
+                std::process::Command::new(support::bin())
+                    .args(args)
+                    .current_dir(dir)
+                    .env("WASH_KEYS", root.join("keys"))
+                    .env("CARGO_TARGET_DIR", support::shared_build_cache())
+                    .stdin(std::process::Stdio::null()),
+            )
+            .ok()
+        };
+        run(&["new", "actor", "ctl-hello", "-y"], &root);
+        let built = run(&["build", "-o", "json"], &root.join("ctl-hello")).json();
+        let path = std::path::PathBuf::from(built["artifacts"][0]["path"].as_str().unwrap());
+        let copy = root.join("ctl_hello_s.wasm");
+        std::fs::copy(&path, &copy).unwrap();
+        copy
+    })
+}
+
+#[test]
+fn components_start_scale_and_stop() {
+    let nats = NatsServer::start();
+    let host = TestHost::start(&nats, LATTICE, &[]);
+    let sandbox = Sandbox::new();
+    let file = http_component();
+
+    // A local path is turned into a file:// reference; the command returns once the host
+    // reports the component scaled.
+    let json = ctl(
+        &sandbox,
+        &nats,
+        &[
+            "start",
+            "component",
+            file.to_str().unwrap(),
+            "hello",
+            "-o",
+            "json",
+        ],
+    )
+    .ok()
+    .json();
+    assert_eq!(json["host_id"], host.id.as_str());
+    assert_eq!(json["waited"], true);
+    let inv = ctl(
+        &sandbox,
+        &nats,
+        &["get", "inventory", &host.id, "-o", "json"],
+    )
+    .ok()
+    .json();
+    let components = inv["inventories"][0]["components"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(components.len(), 1, "{inv}");
+    assert_eq!(components[0]["id"], "hello");
+    assert_eq!(components[0]["name"], "ctl-hello", "the claims name");
+    assert_eq!(components[0]["max_instances"], 1);
+    let claims = ctl(&sandbox, &nats, &["get", "claims", "-o", "json"])
+        .ok()
+        .json();
+    assert!(claims["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["name"] == "ctl-hello"));
+
+    // Scale up, then stop (scale to 0): gone from the inventory.
+    let reference = format!("file://{}", file.display());
+    ctl(
+        &sandbox,
+        &nats,
+        &[
+            "scale",
+            "component",
+            &host.id,
+            &reference,
+            "hello",
+            "--max-instances",
+            "3",
+        ],
+    )
+    .ok();
+    let inv = ctl(
+        &sandbox,
+        &nats,
+        &["get", "inventory", &host.id, "-o", "json"],
+    )
+    .ok()
+    .json();
+    assert_eq!(inv["inventories"][0]["components"][0]["max_instances"], 3);
+    ctl(&sandbox, &nats, &["stop", "component", "hello"]).ok();
+    let inv = ctl(
+        &sandbox,
+        &nats,
+        &["get", "inventory", &host.id, "-o", "json"],
+    )
+    .ok()
+    .json();
+    assert_eq!(inv["inventories"][0]["components"], serde_json::json!([]));
+    let run = ctl(&sandbox, &nats, &["stop", "component", "hello"]).fails();
+    assert!(run.error().contains("no host runs"), "{}", run.stderr);
+}
+
+#[test]
+fn a_component_that_cannot_start_reports_the_hosts_error() {
+    let nats = NatsServer::start();
+    let host = TestHost::start(&nats, LATTICE, &[]);
+    let sandbox = Sandbox::new();
+    let corrupt = sandbox.write(
+        "corrupt.wasm",
+        b"\0asm\x0d\x00\x01\x00garbage that is no component",
+    );
+    let run = ctl(
+        &sandbox,
+        &nats,
+        &[
+            "start",
+            "component",
+            corrupt.to_str().unwrap(),
+            "broken",
+            "--host-id",
+            &host.id,
+        ],
+    )
+    .fails();
+    assert!(run.error().contains("the host refused"), "{}", run.stderr);
+    // The missing-file case, with --skip-wait: the ack comes back, the failure comes later.
+    let missing = format!("file://{}/nope.wasm", sandbox.path().display());
+    ctl(
+        &sandbox,
+        &nats,
+        &[
+            "start",
+            "component",
+            &missing,
+            "ghost",
+            "--host-id",
+            &host.id,
+            "--skip-wait",
+        ],
+    )
+    .ok();
+    let run = ctl(
+        &sandbox,
+        &nats,
+        &[
+            "start",
+            "component",
+            &missing,
+            "ghost",
+            "--host-id",
+            &host.id,
+        ],
+    )
+    .fails();
+    assert!(run.error().contains("No such file"), "{}", run.stderr);
+    // A provider that is not running.
+    let run = ctl(
+        &sandbox,
+        &nats,
+        &["stop", "provider", "nope", "--host-id", &host.id],
+    )
+    .fails();
+    assert!(run.error().contains("not running"), "{}", run.stderr);
+}
+
+#[test]
+fn auctions_pick_one_host_and_honour_constraints() {
+    let nats = NatsServer::start();
+    let hosts: Vec<TestHost> = ["red", "green", "blue"]
+        .iter()
+        .map(|zone| TestHost::start(&nats, LATTICE, &[("zone", zone)]))
+        .collect();
+    let sandbox = Sandbox::new();
+    let file = http_component().to_str().unwrap().to_string();
+    let json = ctl(
+        &sandbox,
+        &nats,
+        &["start", "component", &file, "anywhere", "-o", "json"],
+    )
+    .ok()
+    .json();
+    let chosen = json["host_id"].as_str().unwrap().to_string();
+    let running: Vec<&str> = hosts
+        .iter()
+        .filter(|h| {
+            let inv = ctl(&sandbox, &nats, &["get", "inventory", &h.id, "-o", "json"])
+                .ok()
+                .json();
+            !inv["inventories"][0]["components"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        })
+        .map(|h| h.id.as_str())
+        .collect();
+    assert_eq!(running, [chosen.as_str()], "exactly one host runs it");
+
+    let json = ctl(
+        &sandbox,
+        &nats,
+        &[
+            "start",
+            "component",
+            &file,
+            "in-green",
+            "-c",
+            "zone=green",
+            "-o",
+            "json",
+        ],
+    )
+    .ok()
+    .json();
+    assert_eq!(json["host_id"], hosts[1].id.as_str());
+    let run = ctl(
+        &sandbox,
+        &nats,
+        &["start", "component", &file, "nowhere", "-c", "zone=mars"],
+    )
+    .fails();
+    assert!(run.error().contains("no host can run"), "{}", run.stderr);
+}
+
+#[test]
+fn events_stream_and_update_replaces_the_image() {
+    let nats = NatsServer::start();
+    let host = TestHost::start(&nats, LATTICE, &[]);
+    let sandbox = Sandbox::new();
+
+    // `ctl events` prints one JSON line per event until it is stopped.
+    let port = nats.port.to_string();
+    let mut watcher = sandbox
+        .command()
+        .args([
+            "ctl",
+            "events",
+            "--ctl-port",
+            &port,
+            "--lattice",
+            LATTICE,
+            "--type",
+            "config_set",
+            "-o",
+            "json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    ctl(&sandbox, &nats, &["config", "put", "watched", "a=1"]).ok();
+    let mut stdout = std::io::BufReader::new(watcher.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+    let _ = watcher.kill();
+    let _ = watcher.wait();
+    let event: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(event["kind"], "config_set");
+    assert_eq!(event["data"]["config_name"], "watched");
+    assert_eq!(event["source"], host.id.as_str());
+
+    // update points a running component at another image.
+    let first = http_component();
+    let second = sandbox.path().join("second.wasm");
+    std::fs::copy(first, &second).unwrap();
+    ctl(
+        &sandbox,
+        &nats,
+        &[
+            "start",
+            "component",
+            first.to_str().unwrap(),
+            "upd",
+            "--host-id",
+            &host.id,
+        ],
+    )
+    .ok();
+    ctl(
+        &sandbox,
+        &nats,
+        &["update", "component", "upd", second.to_str().unwrap()],
+    )
+    .ok();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let inv = ctl(
+            &sandbox,
+            &nats,
+            &["get", "inventory", &host.id, "-o", "json"],
+        )
+        .ok()
+        .json();
+        let image = inv["inventories"][0]["components"][0]["image_ref"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if image.ends_with("/second.wasm") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "image_ref stayed {image}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use crate::output::Output;
-use cargo_wasmcloud::ctl::{CtlOptions, Lattice, Link};
+use cargo_wasmcloud::ctl::{CtlOptions, Lattice, Link, ScaleRequest};
 
 #[derive(Debug, Args)]
 pub struct CtlArgs {
@@ -110,9 +110,99 @@ enum CtlCommand {
     /// Links between components and providers
     #[command(subcommand)]
     Link(LinkCommand),
-    /// Stop things
+    /// Start a component or provider
+    #[command(subcommand)]
+    Start(StartCommand),
+    /// Scale a component on a host (0 stops it)
+    #[command(subcommand)]
+    Scale(ScaleCommand),
+    /// Replace a running component's image
+    #[command(subcommand)]
+    Update(UpdateCommand),
+    /// Stop a component, provider or host
     #[command(subcommand)]
     Stop(StopCommand),
+    /// Print lattice events as they arrive, until interrupted
+    Events {
+        /// Only events of this type (repeatable), e.g. component_scaled
+        #[arg(long = "type", value_name = "NAME")]
+        types: Vec<String>,
+    },
+}
+
+/// What start and scale share.
+#[derive(Debug, Args)]
+struct Placement {
+    /// Run on this host [default: an auction picks one]
+    #[arg(long)]
+    host_id: Option<String>,
+    /// Only hosts with this label (repeatable)
+    #[arg(short = 'c', long = "constraint", value_name = "KEY=VALUE")]
+    constraints: Vec<String>,
+    /// Named config to attach (repeatable)
+    #[arg(long = "config", value_name = "NAME")]
+    config: Vec<String>,
+    /// Return when the host acknowledges, not when it has done the work
+    #[arg(long)]
+    skip_wait: bool,
+    /// How long to wait for the host to do the work [default: 10 s for components, 60 s for
+    /// providers]
+    #[arg(long, value_name = "MS")]
+    wait_timeout_ms: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+enum StartCommand {
+    /// Start a component from an OCI reference, a file:// URL or a local file
+    Component {
+        component_ref: String,
+        component_id: String,
+        #[arg(long, default_value_t = 1)]
+        max_instances: u32,
+        #[command(flatten)]
+        placement: Placement,
+    },
+    /// Start a provider from an OCI reference, a file:// URL, a local .par.gz or a builtin
+    Provider {
+        provider_ref: String,
+        provider_id: String,
+        #[command(flatten)]
+        placement: Placement,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ScaleCommand {
+    /// Set how many instances of a component a host may run
+    Component {
+        host_id: String,
+        component_ref: String,
+        component_id: String,
+        #[arg(long, default_value_t = 1)]
+        max_instances: u32,
+        /// Named config to attach (repeatable)
+        #[arg(long = "config", value_name = "NAME")]
+        config: Vec<String>,
+        /// Replace the running image when REF differs
+        #[arg(long)]
+        allow_update: bool,
+        #[arg(long)]
+        skip_wait: bool,
+        #[arg(long, value_name = "MS", default_value_t = 10_000)]
+        wait_timeout_ms: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UpdateCommand {
+    /// Point a running component at a new image
+    Component {
+        component_id: String,
+        new_ref: String,
+        /// The host running it [default: every host that runs it]
+        #[arg(long)]
+        host_id: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -187,6 +277,26 @@ enum LinkCommand {
 
 #[derive(Debug, Subcommand)]
 enum StopCommand {
+    /// Stop a component (scale it to 0) on one host or every host that runs it
+    Component {
+        component_id: String,
+        #[arg(long)]
+        host_id: Option<String>,
+        #[arg(long)]
+        skip_wait: bool,
+        #[arg(long, value_name = "MS", default_value_t = 10_000)]
+        wait_timeout_ms: u64,
+    },
+    /// Stop a provider on one host or every host that runs it
+    Provider {
+        provider_id: String,
+        #[arg(long)]
+        host_id: Option<String>,
+        #[arg(long)]
+        skip_wait: bool,
+        #[arg(long, value_name = "MS", default_value_t = 60_000)]
+        wait_timeout_ms: u64,
+    },
     /// Stop a host
     Host {
         host_id: String,
@@ -390,6 +500,203 @@ pub fn run(args: CtlArgs, out: &Output) -> anyhow::Result<()> {
                 json!({ "source_id": source_id, "name": link_name }),
             )?;
         }
+        CtlCommand::Start(StartCommand::Component {
+            component_ref,
+            component_id,
+            max_instances,
+            placement,
+        }) => {
+            let constraints = pairs(&placement.constraints, "constraint")?;
+            let component_ref = reference(&component_ref);
+            let lattice = lattice()?;
+            let host_id = place(
+                &lattice,
+                "component",
+                json!({"component_ref": component_ref, "component_id": component_id,
+                       "constraints": constraints}),
+                &placement,
+            )?;
+            let wait = (!placement.skip_wait)
+                .then(|| Duration::from_millis(placement.wait_timeout_ms.unwrap_or(10_000)));
+            lattice.scale_component(
+                &ScaleRequest {
+                    host_id: host_id.clone(),
+                    component_ref: component_ref.clone(),
+                    component_id: component_id.clone(),
+                    count: max_instances,
+                    config: placement.config.clone(),
+                    ..Default::default()
+                },
+                wait,
+            )?;
+            let verb = if wait.is_some() {
+                "Started"
+            } else {
+                "Asked to start"
+            };
+            out.result(
+                &format!("{verb} component {component_id} ({component_ref}) on {host_id}"),
+                json!({"component_id": component_id, "component_ref": component_ref,
+                       "host_id": host_id, "waited": wait.is_some()}),
+            )?;
+        }
+        CtlCommand::Start(StartCommand::Provider {
+            provider_ref,
+            provider_id,
+            placement,
+        }) => {
+            let constraints = pairs(&placement.constraints, "constraint")?;
+            let provider_ref = reference(&provider_ref);
+            let lattice = lattice()?;
+            let host_id = place(
+                &lattice,
+                "provider",
+                json!({"provider_ref": provider_ref, "provider_id": provider_id,
+                       "constraints": constraints}),
+                &placement,
+            )?;
+            let wait = (!placement.skip_wait)
+                .then(|| Duration::from_millis(placement.wait_timeout_ms.unwrap_or(60_000)));
+            lattice.start_provider(
+                &host_id,
+                &provider_ref,
+                &provider_id,
+                &placement.config,
+                wait,
+            )?;
+            let verb = if wait.is_some() {
+                "Started"
+            } else {
+                "Asked to start"
+            };
+            out.result(
+                &format!("{verb} provider {provider_id} ({provider_ref}) on {host_id}"),
+                json!({"provider_id": provider_id, "provider_ref": provider_ref,
+                       "host_id": host_id, "waited": wait.is_some()}),
+            )?;
+        }
+        CtlCommand::Scale(ScaleCommand::Component {
+            host_id,
+            component_ref,
+            component_id,
+            max_instances,
+            config,
+            allow_update,
+            skip_wait,
+            wait_timeout_ms,
+        }) => {
+            let component_ref = reference(&component_ref);
+            let wait = (!skip_wait).then(|| Duration::from_millis(wait_timeout_ms));
+            let message = lattice()?.scale_component(
+                &ScaleRequest {
+                    host_id: host_id.clone(),
+                    component_ref,
+                    component_id: component_id.clone(),
+                    count: max_instances,
+                    config,
+                    allow_update,
+                    ..Default::default()
+                },
+                wait,
+            )?;
+            let mut text = format!("Scaled {component_id} to {max_instances} on {host_id}");
+            if !message.is_empty() {
+                text.push_str(&format!(" ({message})"));
+            }
+            out.result(
+                &text,
+                json!({"component_id": component_id, "host_id": host_id,
+                       "max_instances": max_instances, "message": message}),
+            )?;
+        }
+        CtlCommand::Update(UpdateCommand::Component {
+            component_id,
+            new_ref,
+            host_id,
+        }) => {
+            let new_ref = reference(&new_ref);
+            let lattice = lattice()?;
+            let hosts = match host_id {
+                Some(h) => vec![h],
+                None => hosts_running(&lattice, &component_id, false)?,
+            };
+            for host in &hosts {
+                lattice.update_component(host, &component_id, &new_ref)?;
+            }
+            out.result(
+                &format!(
+                    "Updated {component_id} to {new_ref} on {}",
+                    hosts.join(", ")
+                ),
+                json!({"component_id": component_id, "new_ref": new_ref, "hosts": hosts}),
+            )?;
+        }
+        CtlCommand::Stop(StopCommand::Component {
+            component_id,
+            host_id,
+            skip_wait,
+            wait_timeout_ms,
+        }) => {
+            let lattice = lattice()?;
+            let hosts = match host_id {
+                Some(h) => vec![h],
+                None => hosts_running(&lattice, &component_id, false)?,
+            };
+            let wait = (!skip_wait).then(|| Duration::from_millis(wait_timeout_ms));
+            for host in &hosts {
+                lattice.scale_component(
+                    &ScaleRequest {
+                        host_id: host.clone(),
+                        component_id: component_id.clone(),
+                        count: 0,
+                        ..Default::default()
+                    },
+                    wait,
+                )?;
+            }
+            out.result(
+                &format!("Stopped component {component_id} on {}", hosts.join(", ")),
+                json!({"component_id": component_id, "hosts": hosts}),
+            )?;
+        }
+        CtlCommand::Stop(StopCommand::Provider {
+            provider_id,
+            host_id,
+            skip_wait,
+            wait_timeout_ms,
+        }) => {
+            let lattice = lattice()?;
+            let hosts = match host_id {
+                Some(h) => vec![h],
+                None => hosts_running(&lattice, &provider_id, true)?,
+            };
+            let wait = (!skip_wait).then(|| Duration::from_millis(wait_timeout_ms));
+            for host in &hosts {
+                lattice.stop_provider(host, &provider_id, wait)?;
+            }
+            out.result(
+                &format!("Stopped provider {provider_id} on {}", hosts.join(", ")),
+                json!({"provider_id": provider_id, "hosts": hosts}),
+            )?;
+        }
+        CtlCommand::Events { types } => {
+            let json = out.format == crate::output::Format::Json;
+            lattice()?.watch_events(&types, &mut |event| {
+                let line = if json {
+                    serde_json::to_string(event).unwrap_or_default()
+                } else {
+                    format!(
+                        "{} {} {} {}",
+                        event.time, event.kind, event.source, event.data
+                    )
+                };
+                let mut stdout = std::io::stdout().lock();
+                use std::io::Write;
+                writeln!(stdout, "{line}")
+                    .and_then(|_| stdout.flush())
+                    .is_ok()
+            })?;
+        }
         CtlCommand::Stop(StopCommand::Host {
             host_id,
             host_timeout,
@@ -402,6 +709,62 @@ pub fn run(args: CtlArgs, out: &Output) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A local file given as a reference becomes an absolute `file://` URL.
+fn reference(text: &str) -> String {
+    let path = std::path::Path::new(text);
+    if !text.contains("://") && path.is_file() {
+        if let Ok(abs) = path.canonicalize() {
+            return format!("file://{}", abs.display());
+        }
+    }
+    text.to_string()
+}
+
+/// The host to run on: the one given, else the first that wins an auction.
+fn place(
+    lattice: &Lattice,
+    kind: &str,
+    body: serde_json::Value,
+    placement: &Placement,
+) -> anyhow::Result<String> {
+    if let Some(host) = &placement.host_id {
+        return Ok(host.clone());
+    }
+    let hosts = lattice.auction(kind, body)?;
+    hosts.into_iter().next().ok_or_else(|| {
+        anyhow::anyhow!(
+            "no host can run this {kind}{}",
+            if placement.constraints.is_empty() {
+                " (is a host running in this lattice?)".to_string()
+            } else {
+                format!(" with constraints {}", placement.constraints.join(", "))
+            }
+        )
+    })
+}
+
+/// The hosts whose inventory lists a component (or provider) with this id.
+fn hosts_running(lattice: &Lattice, id: &str, provider: bool) -> anyhow::Result<Vec<String>> {
+    let mut found = Vec::new();
+    for host in lattice.get_hosts()? {
+        let inv = lattice.get_inventory(&host.id)?;
+        let runs = if provider {
+            inv.providers.iter().any(|p| p.id == id)
+        } else {
+            inv.components.iter().any(|c| c.id == id)
+        };
+        if runs {
+            found.push(host.id);
+        }
+    }
+    anyhow::ensure!(
+        !found.is_empty(),
+        "no host runs a {} with id {id:?}",
+        if provider { "provider" } else { "component" }
+    );
+    Ok(found)
 }
 
 fn links_text(links: &[Link]) -> String {
