@@ -508,3 +508,75 @@ fn events_stream_and_update_replaces_the_image() {
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+/// The provider template, built into a provider archive once per test run.
+fn provider_archive() -> &'static std::path::Path {
+    static PATH: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let root = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("ctl-provider");
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        let run = |args: &[&str], dir: &std::path::Path| {
+            support::run_command(
+                std::process::Command::new(support::bin())
+                    .args(args)
+                    .current_dir(dir)
+                    .env("WASH_KEYS", root.join("keys"))
+                    .env("CARGO_TARGET_DIR", support::shared_build_cache())
+                    .stdin(std::process::Stdio::null()),
+            )
+            .ok()
+        };
+        run(&["new", "provider", "ctl-prov", "-y"], &root);
+        let built = run(&["build", "-o", "json"], &root.join("ctl-prov")).json();
+        let path = std::path::PathBuf::from(built["artifacts"][0]["path"].as_str().unwrap());
+        let copy = root.join("ctl_prov.par.gz");
+        std::fs::copy(&path, &copy).unwrap();
+        copy
+    })
+}
+
+#[test]
+fn providers_start_and_stop() {
+    let nats = NatsServer::start();
+    let host = TestHost::start(&nats, LATTICE, &[]);
+    let sandbox = Sandbox::new();
+    let par = provider_archive();
+    let json = ctl(
+        &sandbox,
+        &nats,
+        &[
+            "start",
+            "provider",
+            par.to_str().unwrap(),
+            "my-provider",
+            "-o",
+            "json",
+        ],
+    )
+    .ok()
+    .json();
+    assert_eq!(json["host_id"], host.id.as_str());
+    let inv = ctl(
+        &sandbox,
+        &nats,
+        &["get", "inventory", &host.id, "-o", "json"],
+    )
+    .ok()
+    .json();
+    let providers = inv["inventories"][0]["providers"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(providers.len(), 1, "{inv}");
+    assert_eq!(providers[0]["id"], "my-provider");
+    ctl(&sandbox, &nats, &["stop", "provider", "my-provider"]).ok();
+    let inv = ctl(
+        &sandbox,
+        &nats,
+        &["get", "inventory", &host.id, "-o", "json"],
+    )
+    .ok()
+    .json();
+    assert_eq!(inv["inventories"][0]["providers"], serde_json::json!([]));
+}

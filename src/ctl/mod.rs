@@ -58,7 +58,7 @@ impl Default for CtlOptions {
 
 /// After the first `host.ping` reply, replies stop being awaited once none has come for
 /// this long (still bounded by the timeout), instead of always sleeping the whole timeout.
-pub const QUIET_WINDOW: Duration = Duration::from_millis(250);
+pub const QUIET_WINDOW: Duration = Duration::from_millis(150);
 
 /// The reply envelope.
 #[derive(Debug, Deserialize)]
