@@ -294,31 +294,46 @@ impl Lattice {
     /// Every host of the lattice: `host.ping` to all, replies gathered until none has come
     /// for [`QUIET_WINDOW`] after the last one, or the timeout. None is an empty list.
     pub fn get_hosts(&self) -> Result<Vec<Host>, CtlError> {
-        let subject = self.subject("host.ping");
+        let mut hosts = Vec::new();
+        for payload in self.gather("host.ping", Vec::new())? {
+            let envelope: Envelope<Host> =
+                serde_json::from_slice(&payload).map_err(|e| CtlError::BadReply {
+                    what: "host.ping".into(),
+                    reason: e.to_string(),
+                })?;
+            hosts.extend(envelope.response);
+        }
+        hosts.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(hosts)
+    }
+
+    /// Scatter-gather: publishes to every host and collects the replies until none has come
+    /// for [`QUIET_WINDOW`] after the last, or the timeout. A no-responders status (empty
+    /// payload) ends it at once.
+    fn gather(&self, rest: &str, body: Vec<u8>) -> Result<Vec<bytes::Bytes>, CtlError> {
+        let subject = self.subject(rest);
         let timeout = self.opts.timeout;
+        let nats = |e: &dyn std::fmt::Display| CtlError::Nats(e.to_string());
         self.runtime.block_on(async {
             let inbox = self.client.new_inbox();
             let mut replies = self
                 .client
                 .subscribe(inbox.clone())
                 .await
-                .map_err(|e| CtlError::Nats(e.to_string()))?;
+                .map_err(|e| nats(&e))?;
             self.client
-                .publish_with_reply(subject, inbox, Vec::new().into())
+                .publish_with_reply(subject, inbox, body.into())
                 .await
-                .map_err(|e| CtlError::Nats(e.to_string()))?;
-            self.client
-                .flush()
-                .await
-                .map_err(|e| CtlError::Nats(e.to_string()))?;
+                .map_err(|e| nats(&e))?;
+            self.client.flush().await.map_err(|e| nats(&e))?;
             let deadline = Instant::now() + timeout;
-            let mut hosts = Vec::new();
+            let mut payloads = Vec::new();
             loop {
                 let now = Instant::now();
                 if now >= deadline {
                     break;
                 }
-                let wait = if hosts.is_empty() {
+                let wait = if payloads.is_empty() {
                     deadline - now
                 } else {
                     QUIET_WINDOW.min(deadline - now)
@@ -326,21 +341,12 @@ impl Lattice {
                 let Ok(Some(message)) = tokio::time::timeout(wait, replies.next()).await else {
                     break;
                 };
-                // The no-responders status has no payload: nobody is there.
                 if message.payload.is_empty() {
                     break;
                 }
-                let envelope: Envelope<Host> =
-                    serde_json::from_slice(&message.payload).map_err(|e| CtlError::BadReply {
-                        what: "host.ping".into(),
-                        reason: e.to_string(),
-                    })?;
-                if let Some(host) = envelope.response {
-                    hosts.push(host);
-                }
+                payloads.push(message.payload);
             }
-            hosts.sort_by(|a, b| a.id.cmp(&b.id));
-            Ok(hosts)
+            Ok(payloads)
         })
     }
 
@@ -590,57 +596,18 @@ impl Lattice {
     /// Asks every host whether it can run a component (`constraints` are label matches);
     /// the hosts that can answer. None can: an empty list.
     pub fn auction(&self, what: &str, body: serde_json::Value) -> Result<Vec<String>, CtlError> {
-        let subject = self.subject(&format!("{what}.auction"));
-        let timeout = self.opts.timeout;
-        self.runtime.block_on(async {
-            let inbox = self.client.new_inbox();
-            let mut replies = self
-                .client
-                .subscribe(inbox.clone())
-                .await
-                .map_err(|e| CtlError::Nats(e.to_string()))?;
-            self.client
-                .publish_with_reply(subject, inbox, body.to_string().into_bytes().into())
-                .await
-                .map_err(|e| CtlError::Nats(e.to_string()))?;
-            self.client
-                .flush()
-                .await
-                .map_err(|e| CtlError::Nats(e.to_string()))?;
-            let deadline = Instant::now() + timeout;
-            let mut hosts = Vec::new();
-            loop {
-                let now = Instant::now();
-                if now >= deadline {
-                    break;
-                }
-                let wait = if hosts.is_empty() {
-                    deadline - now
-                } else {
-                    QUIET_WINDOW.min(deadline - now)
-                };
-                let Ok(Some(message)) = tokio::time::timeout(wait, replies.next()).await else {
-                    break;
-                };
-                if message.payload.is_empty() {
-                    break;
-                }
-                let Ok(envelope) =
-                    serde_json::from_slice::<Envelope<serde_json::Value>>(&message.payload)
-                else {
-                    continue;
-                };
-                if let Some(host) = envelope
-                    .response
+        let payloads = self.gather(&format!("{what}.auction"), body.to_string().into_bytes())?;
+        Ok(payloads
+            .iter()
+            .filter_map(|p| serde_json::from_slice::<Envelope<serde_json::Value>>(p).ok())
+            .filter_map(|e| {
+                e.response
                     .as_ref()
                     .and_then(|r| r.get("host_id"))
                     .and_then(|h| h.as_str())
-                {
-                    hosts.push(host.to_string());
-                }
-            }
-            Ok(hosts)
-        })
+                    .map(str::to_string)
+            })
+            .collect())
     }
 
     /// Scales a component on a host (count 0 stops it). With `wait`, returns once the host
