@@ -506,74 +506,48 @@ pub fn run(args: CtlArgs, out: &Output) -> anyhow::Result<()> {
             max_instances,
             placement,
         }) => {
-            let constraints = pairs(&placement.constraints, "constraint")?;
-            let component_ref = reference(&component_ref);
-            let lattice = lattice()?;
-            let host_id = place(
-                &lattice,
+            let placed = place(
+                &args.conn,
                 "component",
-                json!({"component_ref": component_ref, "component_id": component_id,
-                       "constraints": constraints}),
+                &component_ref,
+                &component_id,
                 &placement,
+                10_000,
             )?;
-            let wait = (!placement.skip_wait)
-                .then(|| Duration::from_millis(placement.wait_timeout_ms.unwrap_or(10_000)));
-            lattice.scale_component(
+            placed.lattice.scale_component(
                 &ScaleRequest {
-                    host_id: host_id.clone(),
-                    component_ref: component_ref.clone(),
+                    host_id: placed.host_id.clone(),
+                    component_ref: placed.reference.clone(),
                     component_id: component_id.clone(),
                     count: max_instances,
                     config: placement.config.clone(),
                     ..Default::default()
                 },
-                wait,
+                placed.wait,
             )?;
-            let verb = if wait.is_some() {
-                "Started"
-            } else {
-                "Asked to start"
-            };
-            out.result(
-                &format!("{verb} component {component_id} ({component_ref}) on {host_id}"),
-                json!({"component_id": component_id, "component_ref": component_ref,
-                       "host_id": host_id, "waited": wait.is_some()}),
-            )?;
+            placed.report(out, "component", &component_id)?;
         }
         CtlCommand::Start(StartCommand::Provider {
             provider_ref,
             provider_id,
             placement,
         }) => {
-            let constraints = pairs(&placement.constraints, "constraint")?;
-            let provider_ref = reference(&provider_ref);
-            let lattice = lattice()?;
-            let host_id = place(
-                &lattice,
+            let placed = place(
+                &args.conn,
                 "provider",
-                json!({"provider_ref": provider_ref, "provider_id": provider_id,
-                       "constraints": constraints}),
-                &placement,
-            )?;
-            let wait = (!placement.skip_wait)
-                .then(|| Duration::from_millis(placement.wait_timeout_ms.unwrap_or(60_000)));
-            lattice.start_provider(
-                &host_id,
                 &provider_ref,
                 &provider_id,
+                &placement,
+                60_000,
+            )?;
+            placed.lattice.start_provider(
+                &placed.host_id,
+                &placed.reference,
+                &provider_id,
                 &placement.config,
-                wait,
+                placed.wait,
             )?;
-            let verb = if wait.is_some() {
-                "Started"
-            } else {
-                "Asked to start"
-            };
-            out.result(
-                &format!("{verb} provider {provider_id} ({provider_ref}) on {host_id}"),
-                json!({"provider_id": provider_id, "provider_ref": provider_ref,
-                       "host_id": host_id, "waited": wait.is_some()}),
-            )?;
+            placed.report(out, "provider", &provider_id)?;
         }
         CtlCommand::Scale(ScaleCommand::Component {
             host_id,
@@ -722,26 +696,73 @@ fn reference(text: &str) -> String {
     text.to_string()
 }
 
-/// The host to run on: the one given, else the first that wins an auction.
-fn place(
-    lattice: &Lattice,
-    kind: &str,
-    body: serde_json::Value,
-    placement: &Placement,
-) -> anyhow::Result<String> {
-    if let Some(host) = &placement.host_id {
-        return Ok(host.clone());
+/// Where a start goes: the connection, the host (the one given, else the first that wins an
+/// auction), the reference as sent, and how long to wait for the host's event.
+struct Placed {
+    lattice: Lattice,
+    host_id: String,
+    reference: String,
+    wait: Option<Duration>,
+}
+
+impl Placed {
+    fn report(&self, out: &Output, kind: &str, id: &str) -> anyhow::Result<()> {
+        let verb = if self.wait.is_some() {
+            "Started"
+        } else {
+            "Asked to start"
+        };
+        out.result(
+            &format!(
+                "{verb} {kind} {id} ({}) on {}",
+                self.reference, self.host_id
+            ),
+            json!({ format!("{kind}_id"): id, format!("{kind}_ref"): self.reference,
+                    "host_id": self.host_id, "waited": self.wait.is_some() }),
+        )?;
+        Ok(())
     }
-    let hosts = lattice.auction(kind, body)?;
-    hosts.into_iter().next().ok_or_else(|| {
-        anyhow::anyhow!(
-            "no host can run this {kind}{}",
-            if placement.constraints.is_empty() {
-                " (is a host running in this lattice?)".to_string()
-            } else {
-                format!(" with constraints {}", placement.constraints.join(", "))
-            }
-        )
+}
+
+fn place(
+    conn: &ConnArgs,
+    kind: &str,
+    reference_text: &str,
+    id: &str,
+    placement: &Placement,
+    default_wait_ms: u64,
+) -> anyhow::Result<Placed> {
+    let constraints = pairs(&placement.constraints, "constraint")?;
+    let reference = reference(reference_text);
+    let lattice = conn.connect()?;
+    let host_id = match &placement.host_id {
+        Some(host) => host.clone(),
+        None => {
+            let body = json!({ format!("{kind}_ref"): reference, format!("{kind}_id"): id,
+                               "constraints": constraints });
+            lattice
+                .auction(kind, body)?
+                .into_iter()
+                .next()
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "no host can run this {kind}{}",
+                        if placement.constraints.is_empty() {
+                            " (is a host running in this lattice?)".to_string()
+                        } else {
+                            format!(" with constraints {}", placement.constraints.join(", "))
+                        }
+                    )
+                })?
+        }
+    };
+    let wait = (!placement.skip_wait)
+        .then(|| Duration::from_millis(placement.wait_timeout_ms.unwrap_or(default_wait_ms)));
+    Ok(Placed {
+        lattice,
+        host_id,
+        reference,
+        wait,
     })
 }
 
