@@ -189,6 +189,12 @@ fn key_directory_flag_env_and_default() {
         .ok();
     assert!(other.join("f_user.nk").is_file());
     assert!(!sandbox.keys().exists());
+    // wash's short flag.
+    let list = sandbox
+        .run(&["keys", "list", "-d", s(&other), "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(list["keys"][0]["name"], "f_user");
 }
 
 #[test]

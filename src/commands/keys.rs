@@ -3,9 +3,33 @@
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use super::KeyDirArgs;
+use std::path::PathBuf;
+
 use crate::output::{Output, Table};
 use cargo_wasmcloud::sign::keys::{Key, KeyKind};
+use cargo_wasmcloud::sign::keys::{KeyDir, KeyError};
+
+/// The key directory for `keys` commands, with wash's `-d` short flag (which `claims sign`
+/// uses for its destination).
+#[derive(Debug, Clone, Args)]
+pub struct KeyDirArgs {
+    /// Directory of `<name>_<kind>.nk` seed files [default: ~/.wash/keys]
+    #[arg(
+        short = 'd',
+        long = "keys-dir",
+        visible_alias = "directory",
+        env = "WASH_KEYS",
+        value_name = "DIR",
+        hide_env_values = true
+    )]
+    keys_dir: Option<PathBuf>,
+}
+
+impl KeyDirArgs {
+    fn resolve(&self) -> Result<KeyDir, KeyError> {
+        KeyDir::resolve(self.keys_dir.clone())
+    }
+}
 
 #[derive(Debug, Args)]
 pub struct KeysArgs {
