@@ -491,3 +491,51 @@ fn digest_mismatches_leave_no_file() {
     assert!(run.error().contains("digest"), "{}", run.stderr);
     assert_eq!(sandbox.entries(), before, "a partial file was left");
 }
+
+/// Progress bars draw on a terminal (a real pty made by `script`) and nowhere else.
+#[test]
+fn progress_shows_on_a_terminal_only() {
+    let registry = Registry::start();
+    let sandbox = Sandbox::new();
+    let big = sandbox.file("big.wasm");
+    support::write_padded_component(&big, support::hello_component(), 20_000_000);
+    let reference = format!("{}/wasm/progress:1.0.0", registry.host());
+
+    // Not a terminal: only the result on stdout, nothing on stderr.
+    let run = sandbox.run(&["push", &reference, s(&big)]).ok();
+    assert_eq!(run.stderr, "", "stderr without a terminal");
+    let run = sandbox
+        .run(&["pull", &reference, "--destination", "quiet.wasm"])
+        .ok();
+    assert_eq!(run.stderr, "", "stderr without a terminal");
+
+    // On a terminal the bar is drawn (then cleared).
+    for (args, label) in [
+        (format!("push {reference} {}", big.display()), "Pushing"),
+        (
+            format!("pull {reference} --destination loud.wasm"),
+            "Pulling",
+        ),
+    ] {
+        let output = Command::new("script")
+            .args(["-qfec"])
+            .arg(format!("{} {args}", support::bin().display()))
+            .arg("/dev/null")
+            .current_dir(sandbox.path())
+            .env("TERM", "xterm")
+            .env("HOME", sandbox.path())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("script(1)");
+        let screen = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{screen}");
+        assert!(
+            screen.contains(label),
+            "no progress bar on the terminal: {screen:?}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(sandbox.file("loud.wasm")).unwrap(),
+        std::fs::read(&big).unwrap()
+    );
+}

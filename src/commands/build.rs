@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use clap::Args;
 use serde_json::json;
 
-use super::{claims::signing_key, KeyDirArgs};
+use super::{claims::signing_keys, KeyDirArgs};
 use crate::output::Output;
 use cargo_wasmcloud::build::{self, BuildEvent, BuildOptions, Profile, ProjectKind, Workspace};
-use cargo_wasmcloud::sign::keys::{self, KeyDir, KeyKind};
+use cargo_wasmcloud::sign::keys::{KeyDir, KeyKind};
 
 #[derive(Debug, Args)]
 pub struct BuildArgs {
@@ -120,30 +120,20 @@ pub fn run(args: BuildArgs, out: &Output) -> anyhow::Result<()> {
             ),
             _ => args.dir.resolve()?,
         };
-        let issuer = signing_key(
-            &dir,
-            project.settings.issuer.as_deref(),
-            &keys::default_account_name(),
-            KeyKind::Account,
-            "issuer",
-            generate,
-            out,
-        )?;
         // Components are subjects with module keys, providers with service keys.
         let subject_kind = match project.kind {
             ProjectKind::Provider => KeyKind::Service,
             _ => KeyKind::Module,
         };
-        let subject = signing_key(
+        Ok(signing_keys(
             &dir,
+            project.settings.issuer.as_deref(),
             project.settings.subject.as_deref(),
             &project.artifact,
             subject_kind,
-            "subject",
             generate,
             out,
-        )?;
-        Ok((issuer, subject))
+        )?)
     };
     let mut events = |event: BuildEvent<'_>| match event {
         BuildEvent::Cargo { packages, target } => out.detail(&format!(

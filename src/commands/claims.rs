@@ -113,33 +113,45 @@ fn file_stem(path: &Path) -> String {
         .unwrap_or_else(|| "component".into())
 }
 
-/// A key for signing, with a note when it was made now (and with `-v`, where it came from).
-pub fn signing_key(
+/// The issuer (account) and subject keys for signing: each from its setting when given,
+/// else the default key file (`$USER_account.nk`, `<subject_default>_<kind>.nk`), made now
+/// when missing and `generate` allows; a note says when one was made.
+pub fn signing_keys(
     dir: &KeyDir,
-    given: Option<&str>,
-    default_name: &str,
-    kind: KeyKind,
-    role: &'static str,
+    issuer: Option<&str>,
+    subject: Option<&str>,
+    subject_default: &str,
+    subject_kind: KeyKind,
     generate: bool,
     out: &Output,
-) -> Result<Key, KeyError> {
-    let (key, origin) = dir.signing_key(given, default_name, kind, role, generate)?;
-    match &origin {
-        KeyOrigin::Generated(path) => out.note(&format!(
-            "Generated {role} key {} ({})",
-            path.display(),
-            key.public_key
-        )),
-        KeyOrigin::Stored(path) => out.detail(&format!(
-            "{role} key {} from {}",
-            key.public_key,
-            path.display()
-        )),
-        KeyOrigin::Given(source) => {
-            out.detail(&format!("{role} key {} from {source}", key.public_key))
+) -> Result<(Key, Key), KeyError> {
+    let one = |given: Option<&str>, default_name: &str, kind: KeyKind, role: &'static str| {
+        let (key, origin) = dir.signing_key(given, default_name, kind, role, generate)?;
+        match &origin {
+            KeyOrigin::Generated(path) => out.note(&format!(
+                "Generated {role} key {} ({})",
+                path.display(),
+                key.public_key
+            )),
+            KeyOrigin::Stored(path) => out.detail(&format!(
+                "{role} key {} from {}",
+                key.public_key,
+                path.display()
+            )),
+            KeyOrigin::Given(source) => {
+                out.detail(&format!("{role} key {} from {source}", key.public_key))
+            }
         }
-    }
-    Ok(key)
+        Ok::<_, KeyError>(key)
+    };
+    let issuer = one(
+        issuer,
+        &keys::default_account_name(),
+        KeyKind::Account,
+        "issuer",
+    )?;
+    let subject = one(subject, subject_default, subject_kind, "subject")?;
+    Ok((issuer, subject))
 }
 
 fn run_sign(args: SignArgs, out: &Output) -> anyhow::Result<()> {
@@ -160,26 +172,15 @@ fn run_sign(args: SignArgs, out: &Output) -> anyhow::Result<()> {
     // Keys are looked up (or made) only once the input has proved to be Wasm.
     let generate = !args.disable_keygen;
     let signed = sign::sign_file(&args.file, &destination, &spec, || {
-        let dir = args.dir.resolve()?;
-        let issuer = signing_key(
-            &dir,
+        Ok(signing_keys(
+            &args.dir.resolve()?,
             args.issuer.as_deref(),
-            &keys::default_account_name(),
-            KeyKind::Account,
-            "issuer",
-            generate,
-            out,
-        )?;
-        let subject = signing_key(
-            &dir,
             args.subject.as_deref(),
             &stem,
             KeyKind::Module,
-            "subject",
             generate,
             out,
-        )?;
-        Ok((issuer, subject))
+        )?)
     })?;
     if signed.kind == WasmKind::CoreModule {
         out.warn(

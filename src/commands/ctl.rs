@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use crate::output::Output;
-use cargo_wasmcloud::ctl::{CtlOptions, Lattice, Link, ScaleRequest};
+use cargo_wasmcloud::ctl::{file_reference, CtlOptions, Lattice, Link, ScaleRequest};
 
 #[derive(Debug, Args)]
 pub struct CtlArgs {
@@ -559,7 +559,7 @@ pub fn run(args: CtlArgs, out: &Output) -> anyhow::Result<()> {
             skip_wait,
             wait_timeout_ms,
         }) => {
-            let component_ref = reference(&component_ref);
+            let component_ref = file_reference(&component_ref);
             let wait = (!skip_wait).then(|| Duration::from_millis(wait_timeout_ms));
             let message = lattice()?.scale_component(
                 &ScaleRequest {
@@ -588,12 +588,9 @@ pub fn run(args: CtlArgs, out: &Output) -> anyhow::Result<()> {
             new_ref,
             host_id,
         }) => {
-            let new_ref = reference(&new_ref);
+            let new_ref = file_reference(&new_ref);
             let lattice = lattice()?;
-            let hosts = match host_id {
-                Some(h) => vec![h],
-                None => hosts_running(&lattice, &component_id, false)?,
-            };
+            let hosts = target_hosts(&lattice, host_id, &component_id, false)?;
             for host in &hosts {
                 lattice.update_component(host, &component_id, &new_ref)?;
             }
@@ -612,10 +609,7 @@ pub fn run(args: CtlArgs, out: &Output) -> anyhow::Result<()> {
             wait_timeout_ms,
         }) => {
             let lattice = lattice()?;
-            let hosts = match host_id {
-                Some(h) => vec![h],
-                None => hosts_running(&lattice, &component_id, false)?,
-            };
+            let hosts = target_hosts(&lattice, host_id, &component_id, false)?;
             let wait = (!skip_wait).then(|| Duration::from_millis(wait_timeout_ms));
             for host in &hosts {
                 lattice.scale_component(
@@ -640,10 +634,7 @@ pub fn run(args: CtlArgs, out: &Output) -> anyhow::Result<()> {
             wait_timeout_ms,
         }) => {
             let lattice = lattice()?;
-            let hosts = match host_id {
-                Some(h) => vec![h],
-                None => hosts_running(&lattice, &provider_id, true)?,
-            };
+            let hosts = target_hosts(&lattice, host_id, &provider_id, true)?;
             let wait = (!skip_wait).then(|| Duration::from_millis(wait_timeout_ms));
             for host in &hosts {
                 lattice.stop_provider(host, &provider_id, wait)?;
@@ -685,17 +676,6 @@ pub fn run(args: CtlArgs, out: &Output) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A local file given as a reference becomes an absolute `file://` URL.
-fn reference(text: &str) -> String {
-    let path = std::path::Path::new(text);
-    if !text.contains("://") && path.is_file() {
-        if let Ok(abs) = path.canonicalize() {
-            return format!("file://{}", abs.display());
-        }
-    }
-    text.to_string()
-}
-
 /// Where a start goes: the connection, the host (the one given, else the first that wins an
 /// auction), the reference as sent, and how long to wait for the host's event.
 struct Placed {
@@ -733,7 +713,7 @@ fn place(
     default_wait_ms: u64,
 ) -> anyhow::Result<Placed> {
     let constraints = pairs(&placement.constraints, "constraint")?;
-    let reference = reference(reference_text);
+    let reference = file_reference(reference_text);
     let lattice = conn.connect()?;
     let host_id = match &placement.host_id {
         Some(host) => host.clone(),
@@ -766,26 +746,25 @@ fn place(
     })
 }
 
-/// The hosts whose inventory lists a component (or provider) with this id.
-fn hosts_running(lattice: &Lattice, id: &str, provider: bool) -> anyhow::Result<Vec<String>> {
-    let mut found = Vec::new();
-    for host in lattice.get_hosts()? {
-        let inv = lattice.get_inventory(&host.id)?;
-        let runs = if provider {
-            inv.providers.iter().any(|p| p.id == id)
-        } else {
-            inv.components.iter().any(|c| c.id == id)
-        };
-        if runs {
-            found.push(host.id);
+/// The host given, else every host that runs the component (or provider).
+fn target_hosts(
+    lattice: &Lattice,
+    given: Option<String>,
+    id: &str,
+    provider: bool,
+) -> anyhow::Result<Vec<String>> {
+    match given {
+        Some(host) => Ok(vec![host]),
+        None => {
+            let found = lattice.hosts_running(id, provider)?;
+            anyhow::ensure!(
+                !found.is_empty(),
+                "no host runs a {} with id {id:?}",
+                if provider { "provider" } else { "component" }
+            );
+            Ok(found)
         }
     }
-    anyhow::ensure!(
-        !found.is_empty(),
-        "no host runs a {} with id {id:?}",
-        if provider { "provider" } else { "component" }
-    );
-    Ok(found)
 }
 
 fn links_text(links: &[Link]) -> String {

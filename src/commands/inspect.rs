@@ -66,7 +66,7 @@ fn pull_for_inspection(text: &str, args: &InspectArgs, out: &Output) -> anyhow::
     let dir = cache_dir();
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("cannot create the cache {}", dir.display()))?;
-    let (progress, bar) = progress_bar(out, "Pulling");
+    let (progress, _bar) = progress_bar(out, "Pulling");
     let result = oci::pull(
         &reference,
         None,
@@ -75,9 +75,6 @@ fn pull_for_inspection(text: &str, args: &InspectArgs, out: &Output) -> anyhow::
         &args.registry.options(),
         progress,
     );
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
     Ok(result?.path)
 }
 

@@ -28,7 +28,7 @@ pub struct PullArgs {
 
 pub fn run(args: PullArgs, out: &Output) -> anyhow::Result<()> {
     let reference = oci::parse_reference(&args.reference, args.registry_args.allow_latest)?;
-    let (progress, bar) = progress_bar(out, "Pulling");
+    let (progress, _bar) = progress_bar(out, "Pulling");
     let result = oci::pull(
         &reference,
         args.destination.as_deref(),
@@ -37,9 +37,6 @@ pub fn run(args: PullArgs, out: &Output) -> anyhow::Result<()> {
         &args.registry_args.options(),
         progress,
     );
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
     let pulled = result?;
     out.result(
         &format!(

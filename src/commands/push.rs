@@ -51,7 +51,7 @@ pub fn run(args: PushArgs, out: &Output) -> anyhow::Result<()> {
         artifact::created_time(source_date_epoch.as_deref()).map_err(|e| anyhow::anyhow!(e))?;
     // Everything about the file is checked before any network traffic.
     let (bytes, prepared) = oci::prepare_push(&args.file, created)?;
-    let (progress, bar) = progress_bar(out, "Pushing");
+    let (progress, _bar) = progress_bar(out, "Pushing");
     let result = oci::push(
         &reference,
         bytes,
@@ -60,9 +60,6 @@ pub fn run(args: PushArgs, out: &Output) -> anyhow::Result<()> {
         &args.registry_args.options(),
         progress,
     );
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
     let pushed = result?;
     out.result(
         &format!(

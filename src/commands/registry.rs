@@ -45,10 +45,10 @@ impl RegistryArgs {
 }
 
 /// A byte progress bar on stderr when it is a terminal and the output is for people;
-/// nothing otherwise.
-pub fn progress_bar(out: &Output, label: &str) -> (Progress, Option<indicatif::ProgressBar>) {
+/// nothing otherwise. The bar is cleared when the returned guard is dropped, success or not.
+pub fn progress_bar(out: &Output, label: &str) -> (Progress, ProgressGuard) {
     if out.format != Format::Text || !std::io::stderr().is_terminal() {
-        return (Arc::new(|_, _| {}), None);
+        return (Arc::new(|_, _| {}), ProgressGuard(None));
     }
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
@@ -59,6 +59,8 @@ pub fn progress_bar(out: &Output, label: &str) -> (Progress, Option<indicatif::P
         .progress_chars("=> "),
     );
     bar.set_message(label.to_string());
+    // Draw at once: a fast transfer would otherwise finish before the first redraw.
+    bar.tick();
     let handle = bar.clone();
     let progress: Progress = Arc::new(move |done, total| {
         if let Some(total) = total {
@@ -66,5 +68,16 @@ pub fn progress_bar(out: &Output, label: &str) -> (Progress, Option<indicatif::P
         }
         handle.set_position(done);
     });
-    (progress, Some(bar))
+    (progress, ProgressGuard(Some(bar)))
+}
+
+/// Clears the progress bar it holds when dropped.
+pub struct ProgressGuard(Option<indicatif::ProgressBar>);
+
+impl Drop for ProgressGuard {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
 }

@@ -153,6 +153,18 @@ fn default_link_name() -> String {
     "default".into()
 }
 
+/// A local file given as a reference becomes an absolute `file://` URL (hosts load those
+/// when allowed); anything else is left as it is.
+pub fn file_reference(text: &str) -> String {
+    let path = std::path::Path::new(text);
+    if !text.contains("://") && path.is_file() {
+        if let Ok(abs) = path.canonicalize() {
+            return format!("file://{}", abs.display());
+        }
+    }
+    text.to_string()
+}
+
 /// Config names become one NATS subject token.
 pub fn check_config_name(name: &str) -> Result<(), CtlError> {
     let bad = name.is_empty()
@@ -361,6 +373,24 @@ impl Lattice {
             what: format!("host {host_id}"),
             reason: "no inventory in the reply".into(),
         })
+    }
+
+    /// The hosts whose inventory lists a component (or, with `provider`, a provider) with
+    /// this id.
+    pub fn hosts_running(&self, id: &str, provider: bool) -> Result<Vec<String>, CtlError> {
+        let mut found = Vec::new();
+        for host in self.get_hosts()? {
+            let inv = self.get_inventory(&host.id)?;
+            let runs = if provider {
+                inv.providers.iter().any(|p| p.id == id)
+            } else {
+                inv.components.iter().any(|c| c.id == id)
+            };
+            if runs {
+                found.push(host.id);
+            }
+        }
+        Ok(found)
     }
 
     pub fn get_claims(&self) -> Result<Vec<BTreeMap<String, String>>, CtlError> {
