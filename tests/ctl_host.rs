@@ -16,6 +16,14 @@ fn ctl(sandbox: &Sandbox, nats: &NatsServer, args: &[&str]) -> support::Run {
     sandbox.run(&all)
 }
 
+/// `ctl get inventory HOST -o json`, the first inventory of the reply.
+fn inventory(sandbox: &Sandbox, nats: &NatsServer, host_id: &str) -> serde_json::Value {
+    ctl(sandbox, nats, &["get", "inventory", host_id, "-o", "json"])
+        .ok()
+        .json()["inventories"][0]
+        .clone()
+}
+
 #[test]
 fn hosts_inventory_labels_and_stop() {
     let nats = NatsServer::start();
@@ -249,17 +257,8 @@ fn components_start_scale_and_stop() {
     .json();
     assert_eq!(json["host_id"], host.id.as_str());
     assert_eq!(json["waited"], true);
-    let inv = ctl(
-        &sandbox,
-        &nats,
-        &["get", "inventory", &host.id, "-o", "json"],
-    )
-    .ok()
-    .json();
-    let components = inv["inventories"][0]["components"]
-        .as_array()
-        .unwrap()
-        .clone();
+    let inv = inventory(&sandbox, &nats, &host.id);
+    let components = inv["components"].as_array().unwrap().clone();
     assert_eq!(components.len(), 1, "{inv}");
     assert_eq!(components[0]["id"], "hello");
     assert_eq!(components[0]["name"], "ctl-hello", "the claims name");
@@ -289,23 +288,11 @@ fn components_start_scale_and_stop() {
         ],
     )
     .ok();
-    let inv = ctl(
-        &sandbox,
-        &nats,
-        &["get", "inventory", &host.id, "-o", "json"],
-    )
-    .ok()
-    .json();
-    assert_eq!(inv["inventories"][0]["components"][0]["max_instances"], 3);
+    let inv = inventory(&sandbox, &nats, &host.id);
+    assert_eq!(inv["components"][0]["max_instances"], 3);
     ctl(&sandbox, &nats, &["stop", "component", "hello"]).ok();
-    let inv = ctl(
-        &sandbox,
-        &nats,
-        &["get", "inventory", &host.id, "-o", "json"],
-    )
-    .ok()
-    .json();
-    assert_eq!(inv["inventories"][0]["components"], serde_json::json!([]));
+    let inv = inventory(&sandbox, &nats, &host.id);
+    assert_eq!(inv["components"], serde_json::json!([]));
     let run = ctl(&sandbox, &nats, &["stop", "component", "hello"]).fails();
     assert!(run.error().contains("no host runs"), "{}", run.stderr);
 }
@@ -393,13 +380,8 @@ fn auctions_pick_one_host_and_honour_constraints() {
     let running: Vec<&str> = hosts
         .iter()
         .filter(|h| {
-            let inv = ctl(&sandbox, &nats, &["get", "inventory", &h.id, "-o", "json"])
-                .ok()
-                .json();
-            !inv["inventories"][0]["components"]
-                .as_array()
-                .unwrap()
-                .is_empty()
+            let inv = inventory(&sandbox, &nats, &h.id);
+            !inv["components"].as_array().unwrap().is_empty()
         })
         .map(|h| h.id.as_str())
         .collect();
@@ -493,14 +475,8 @@ fn events_stream_and_update_replaces_the_image() {
     .ok();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let inv = ctl(
-            &sandbox,
-            &nats,
-            &["get", "inventory", &host.id, "-o", "json"],
-        )
-        .ok()
-        .json();
-        let image = inv["inventories"][0]["components"][0]["image_ref"]
+        let inv = inventory(&sandbox, &nats, &host.id);
+        let image = inv["components"][0]["image_ref"]
             .as_str()
             .unwrap_or_default()
             .to_string();
@@ -539,26 +515,11 @@ fn providers_start_and_stop() {
     .ok()
     .json();
     assert_eq!(json["host_id"], host.id.as_str());
-    let inv = ctl(
-        &sandbox,
-        &nats,
-        &["get", "inventory", &host.id, "-o", "json"],
-    )
-    .ok()
-    .json();
-    let providers = inv["inventories"][0]["providers"]
-        .as_array()
-        .unwrap()
-        .clone();
+    let inv = inventory(&sandbox, &nats, &host.id);
+    let providers = inv["providers"].as_array().unwrap().clone();
     assert_eq!(providers.len(), 1, "{inv}");
     assert_eq!(providers[0]["id"], "my-provider");
     ctl(&sandbox, &nats, &["stop", "provider", "my-provider"]).ok();
-    let inv = ctl(
-        &sandbox,
-        &nats,
-        &["get", "inventory", &host.id, "-o", "json"],
-    )
-    .ok()
-    .json();
-    assert_eq!(inv["inventories"][0]["providers"], serde_json::json!([]));
+    let inv = inventory(&sandbox, &nats, &host.id);
+    assert_eq!(inv["providers"], serde_json::json!([]));
 }
