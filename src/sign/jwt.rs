@@ -207,7 +207,8 @@ pub fn validate(token: &str) -> Result<Validation, JwtError> {
     validate_at(token, now_secs())
 }
 
-/// "in 3days", "16m ago": the distance to `at`, rounded to its largest unit.
+/// "in 3days", "17m ago": the distance to `at`, rounded to the nearest of its largest unit
+/// (to nearest, so a date set "2 days" ahead still reads 2 days a second later).
 pub fn relative_time(at: u64, now: u64) -> String {
     let (distance, future) = if at >= now {
         (at - now, true)
@@ -216,7 +217,7 @@ pub fn relative_time(at: u64, now: u64) -> String {
     };
     const UNITS: [u64; 5] = [365 * SECS_PER_DAY, SECS_PER_DAY, 3600, 60, 1];
     let unit = UNITS.into_iter().find(|u| distance >= *u).unwrap_or(1);
-    let rounded = Duration::from_secs(distance / unit * unit);
+    let rounded = Duration::from_secs((distance + unit / 2) / unit * unit);
     let text = humantime::format_duration(rounded).to_string();
     if future {
         format!("in {text}")
@@ -293,7 +294,8 @@ mod tests {
         let token = encode(&claims, &issuer).unwrap();
         let v = validate_at(&token, 2000).unwrap();
         assert!(v.expired && v.cannot_use_yet && v.signature_valid);
-        assert_eq!(v.expires_human, "16m ago");
+        assert_eq!(v.expires_human, "17m ago");
+        assert_eq!(relative_time(2 * SECS_PER_DAY, 1), "in 2days");
         assert_eq!(v.not_before_human, "in 50m");
     }
 
