@@ -8,3 +8,4 @@ pub mod inspect;
 pub mod oci;
 pub mod scaffold;
 pub mod sign;
+pub mod witgen;

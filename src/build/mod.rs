@@ -143,6 +143,28 @@ pub struct Project {
     pub authors: Vec<String>,
     /// The wasmcloud.toml the settings came from, when not from Cargo.toml.
     pub legacy_file: Option<PathBuf>,
+    /// The library's root source file, if the package has a library.
+    pub lib_path: Option<PathBuf>,
+    /// Dependencies given by `path`: where interface crates are found.
+    pub path_dependencies: Vec<PathDependency>,
+}
+
+/// A dependency on a local crate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathDependency {
+    /// The dependency's package name.
+    pub package: String,
+    /// The name code uses for it (the `rename`, else the package name), snake_case.
+    pub crate_ident: String,
+    /// The directory holding its Cargo.toml.
+    pub dir: PathBuf,
+}
+
+impl Project {
+    /// The directory holding the manifest.
+    pub fn dir(&self) -> &Path {
+        self.manifest_path.parent().unwrap_or(Path::new("."))
+    }
 }
 
 impl Project {
@@ -215,6 +237,36 @@ impl Workspace {
 
     fn members(&self) -> Vec<&Package> {
         self.metadata.workspace_packages()
+    }
+
+    /// Every member wasmCloud knows what to do with.
+    pub fn projects(&self) -> Result<Vec<Project>, BuildError> {
+        let mut projects = Vec::new();
+        for pkg in self.members() {
+            projects.extend(classify(pkg)?);
+        }
+        Ok(projects)
+    }
+
+    /// The project of a crate outside this workspace (a path dependency), read with its
+    /// own `cargo metadata`.
+    pub fn load_crate(cargo: &Path, dir: &Path) -> Result<Option<Project>, BuildError> {
+        let manifest = dir.join("Cargo.toml");
+        let metadata = MetadataCommand::new()
+            .cargo_path(cargo)
+            .manifest_path(&manifest)
+            .no_deps()
+            .exec()
+            .map_err(|e| BuildError::Metadata(e.to_string().replace('\n', " ")))?;
+        let manifest = manifest.canonicalize().unwrap_or(manifest);
+        match metadata
+            .packages
+            .iter()
+            .find(|p| p.manifest_path.as_std_path() == manifest)
+        {
+            Some(pkg) => classify(pkg),
+            None => Ok(None),
+        }
     }
 
     /// Picks the projects to build, as cargo picks packages: `-p` names, `--workspace`, else
@@ -344,7 +396,29 @@ fn classify(pkg: &Package) -> Result<Option<Project>, BuildError> {
             .clone(),
         ProjectKind::Interface => pkg.name.replace('-', "_"),
     };
+    let lib_path = pkg
+        .targets
+        .iter()
+        .find(|t| {
+            t.kind
+                .iter()
+                .any(|k| matches!(k, TargetKind::Lib | TargetKind::CDyLib | TargetKind::RLib))
+        })
+        .map(|t| t.src_path.clone().into_std_path_buf());
+    let path_dependencies = pkg
+        .dependencies
+        .iter()
+        .filter_map(|d| {
+            Some(PathDependency {
+                package: d.name.clone(),
+                crate_ident: d.rename.as_ref().unwrap_or(&d.name).replace('-', "_"),
+                dir: d.path.clone()?.into_std_path_buf(),
+            })
+        })
+        .collect();
     Ok(Some(Project {
+        lib_path,
+        path_dependencies,
         package: pkg.name.to_string(),
         version: pkg.version.to_string(),
         manifest_path,

@@ -77,6 +77,12 @@ pub struct Settings {
     pub vendor: Option<String>,
     /// WIT namespace of an interface crate.
     pub namespace: Option<String>,
+    /// Interface crates (path dependencies) whose traits this actor implements and exports.
+    #[serde(default)]
+    pub implements: Vec<String>,
+    /// Interface crates (path dependencies) this actor calls through client types.
+    #[serde(default)]
+    pub uses: Vec<String>,
 }
 
 impl Settings {

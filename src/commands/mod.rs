@@ -11,6 +11,7 @@ pub mod new;
 pub mod pull;
 pub mod push;
 pub mod registry;
+pub mod wit;
 
 use std::path::PathBuf;
 
@@ -64,6 +65,8 @@ pub enum Command {
     Claims(claims::ClaimsArgs),
     /// Show the claims (and optionally the WIT world) of a component or module
     Inspect(inspect::InspectArgs),
+    /// Generate WIT from the traits of interface crates, and the glue actors use
+    Wit(wit::WitArgs),
 }
 
 pub fn run(cli: Cli, out: &Output) -> anyhow::Result<()> {
@@ -77,6 +80,7 @@ pub fn run(cli: Cli, out: &Output) -> anyhow::Result<()> {
         Command::Push(args) => push::run(args, out),
         Command::Claims(args) => claims::run(args, out),
         Command::Inspect(args) => inspect::run(args, out),
+        Command::Wit(args) => wit::run(args, out),
     }
 }
 
