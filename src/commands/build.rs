@@ -9,6 +9,7 @@ use super::{claims::signing_keys, KeyDirArgs};
 use crate::output::Output;
 use cargo_wasmcloud::build::{self, BuildEvent, BuildOptions, Profile, ProjectKind, Workspace};
 use cargo_wasmcloud::sign::keys::{KeyDir, KeyKind};
+use cargo_wasmcloud::witgen::sync::{self, Mode};
 
 #[derive(Debug, Args)]
 pub struct BuildArgs {
@@ -66,7 +67,7 @@ pub struct BuildArgs {
 
 pub fn run(args: BuildArgs, out: &Output) -> anyhow::Result<()> {
     let cwd = std::env::current_dir()?;
-    let mut opts = BuildOptions::new(cwd);
+    let mut opts = BuildOptions::new(cwd.clone());
     opts.manifest_path = args.manifest_path.clone();
     opts.packages = args.packages.clone();
     opts.workspace = args.workspace;
@@ -93,6 +94,12 @@ pub fn run(args: BuildArgs, out: &Output) -> anyhow::Result<()> {
     }
     if projects.is_empty() {
         return Err(build::BuildError::NothingToBuild.into());
+    }
+    // Generated WIT and glue first: the actors compile against them.
+    let generated = sync::sync(&opts.cargo, &cwd, &projects, &ws.projects()?, Mode::Write)?;
+    for file in generated.iter().filter(|f| f.changed) {
+        let path = file.path.strip_prefix(&cwd).unwrap_or(&file.path);
+        out.note(&format!("{:>12} {}", "Generated", path.display()));
     }
     for project in projects.iter().filter(|p| p.kind == ProjectKind::Interface) {
         out.note(&format!(

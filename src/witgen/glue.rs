@@ -289,7 +289,13 @@ impl Cx<'_> {
 
     /// Converts user value `e` (owned, or a reference for `&` shapes) to the bindings side.
     /// `res` renders the expression turning a user resource into a bindings one.
-    fn to_b(&self, e: &str, ty: &Ty, depth: usize, res: &dyn Fn(&str, usize) -> String) -> String {
+    fn user_to_bindings(
+        &self,
+        e: &str,
+        ty: &Ty,
+        depth: usize,
+        res: &dyn Fn(&str, usize) -> String,
+    ) -> String {
         if self.same(ty) {
             return e.to_string();
         }
@@ -307,7 +313,7 @@ impl Cx<'_> {
                 let map = if self.same(t) {
                     String::new()
                 } else {
-                    format!(".map(|{x}| {})", self.to_b(&x, t, d, res))
+                    format!(".map(|{x}| {})", self.user_to_bindings(&x, t, d, res))
                 };
                 format!("{iter}{map}.collect::<::std::vec::Vec<_>>()")
             }
@@ -315,18 +321,22 @@ impl Cx<'_> {
                 let (kx, vx) = (format!("k{depth}"), format!("v{depth}"));
                 format!(
                     "{e}.into_iter().map(|({kx}, {vx})| ({}, {})).collect::<::std::vec::Vec<_>>()",
-                    self.to_b(&kx, k, d, res),
-                    self.to_b(&vx, v, d, res)
+                    self.user_to_bindings(&kx, k, d, res),
+                    self.user_to_bindings(&vx, v, d, res)
                 )
             }
-            Ty::Option(t) => format!("{e}.map(|{x}| {})", self.to_b(&x, t, d, res)),
+            Ty::Option(t) => format!("{e}.map(|{x}| {})", self.user_to_bindings(&x, t, d, res)),
             Ty::Result(ok, err) => {
-                let mut s = format!("{e}");
+                let mut s = e.to_string();
                 if let Some(t) = ok.as_ref().filter(|t| !self.same(t)) {
-                    let _ = write!(s, ".map(|{x}| {})", self.to_b(&x, t, d, res));
+                    let _ = write!(s, ".map(|{x}| {})", self.user_to_bindings(&x, t, d, res));
                 }
                 if let Some(t) = err.as_ref().filter(|t| !self.same(t)) {
-                    let _ = write!(s, ".map_err(|{x}| {})", self.to_b(&x, t, d, res));
+                    let _ = write!(
+                        s,
+                        ".map_err(|{x}| {})",
+                        self.user_to_bindings(&x, t, d, res)
+                    );
                 }
                 s
             }
@@ -335,7 +345,7 @@ impl Cx<'_> {
                 let parts: Vec<String> = ts
                     .iter()
                     .zip(&names)
-                    .map(|(t, n)| self.to_b(n, t, d, res))
+                    .map(|(t, n)| self.user_to_bindings(n, t, d, res))
                     .collect();
                 format!(
                     "{{ let {} = {e}; {} }}",
@@ -344,17 +354,19 @@ impl Cx<'_> {
                 )
             }
             Ty::Named(i) => match &self.pkg.types[*i].kind {
-                TypeKind::Alias(t) => self.to_b(e, t, depth, res),
-                TypeKind::Newtype(t) => self.to_b(&format!("{e}.0"), t, depth, res),
+                TypeKind::Alias(t) => self.user_to_bindings(e, t, depth, res),
+                TypeKind::Newtype(t) => self.user_to_bindings(&format!("{e}.0"), t, depth, res),
                 _ => format!("{}::from({e})", self.b_type(*i)),
             },
             Ty::Own(r) | Ty::Borrow(r) => res(e, *r),
-            Ty::Wrapped(t, Wrapper::Box) => self.to_b(&format!("(*{e})"), t, depth, res),
+            Ty::Wrapped(t, Wrapper::Box) => {
+                self.user_to_bindings(&format!("(*{e})"), t, depth, res)
+            }
             Ty::Wrapped(t, _) => {
                 if matches!(t.unwrapped(), Ty::Prim(_)) {
-                    self.to_b(&format!("(*{e})"), t, depth, res)
+                    self.user_to_bindings(&format!("(*{e})"), t, depth, res)
                 } else {
-                    self.to_b(&format!("({e}).clone()"), t, depth, res)
+                    self.user_to_bindings(&format!("({e}).clone()"), t, depth, res)
                 }
             }
         }
@@ -362,7 +374,7 @@ impl Cx<'_> {
 
     /// Converts bindings value `e` (owned) to the user's type; `&` shapes come out owned,
     /// for the caller to lend.
-    fn from_b(
+    fn bindings_to_user(
         &self,
         e: &str,
         ty: &Ty,
@@ -381,7 +393,7 @@ impl Cx<'_> {
                 let map = if self.same(t) {
                     String::new()
                 } else {
-                    format!(".map(|{x}| {})", self.from_b(&x, t, d, res))
+                    format!(".map(|{x}| {})", self.bindings_to_user(&x, t, d, res))
                 };
                 let collection = match shape {
                     ListShape::Vec | ListShape::Slice => "::std::vec::Vec<_>",
@@ -407,18 +419,22 @@ impl Cx<'_> {
                 };
                 format!(
                     "{e}.into_iter().map(|({kx}, {vx})| ({}, {})).collect::<::std::collections::{name}<_, _>>()",
-                    self.from_b(&kx, k, d, res),
-                    self.from_b(&vx, v, d, res)
+                    self.bindings_to_user(&kx, k, d, res),
+                    self.bindings_to_user(&vx, v, d, res)
                 )
             }
-            Ty::Option(t) => format!("{e}.map(|{x}| {})", self.from_b(&x, t, d, res)),
+            Ty::Option(t) => format!("{e}.map(|{x}| {})", self.bindings_to_user(&x, t, d, res)),
             Ty::Result(ok, err) => {
                 let mut s = e.to_string();
                 if let Some(t) = ok.as_ref().filter(|t| !self.same(t)) {
-                    let _ = write!(s, ".map(|{x}| {})", self.from_b(&x, t, d, res));
+                    let _ = write!(s, ".map(|{x}| {})", self.bindings_to_user(&x, t, d, res));
                 }
                 if let Some(t) = err.as_ref().filter(|t| !self.same(t)) {
-                    let _ = write!(s, ".map_err(|{x}| {})", self.from_b(&x, t, d, res));
+                    let _ = write!(
+                        s,
+                        ".map_err(|{x}| {})",
+                        self.bindings_to_user(&x, t, d, res)
+                    );
                 }
                 s
             }
@@ -427,7 +443,7 @@ impl Cx<'_> {
                 let parts: Vec<String> = ts
                     .iter()
                     .zip(&names)
-                    .map(|(t, n)| self.from_b(n, t, d, res))
+                    .map(|(t, n)| self.bindings_to_user(n, t, d, res))
                     .collect();
                 format!(
                     "{{ let {} = {e}; {} }}",
@@ -436,15 +452,19 @@ impl Cx<'_> {
                 )
             }
             Ty::Named(i) => match &self.pkg.types[*i].kind {
-                TypeKind::Alias(t) => self.from_b(e, t, depth, res),
+                TypeKind::Alias(t) => self.bindings_to_user(e, t, depth, res),
                 TypeKind::Newtype(t) => {
-                    format!("{}({})", self.user_type(*i), self.from_b(e, t, depth, res))
+                    format!(
+                        "{}({})",
+                        self.user_type(*i),
+                        self.bindings_to_user(e, t, depth, res)
+                    )
                 }
                 _ => format!("{}::from({e})", self.user_type(*i)),
             },
             Ty::Own(r) | Ty::Borrow(r) => res(e, *r),
             Ty::Wrapped(t, w) => {
-                let inner = self.from_b(e, t, depth, res);
+                let inner = self.bindings_to_user(e, t, depth, res);
                 match w {
                     Wrapper::Box => format!("::std::boxed::Box::new({inner})"),
                     Wrapper::Rc => format!("::std::rc::Rc::new({inner})"),
@@ -562,12 +582,12 @@ impl Cx<'_> {
                             if dir_to_b {
                                 format!(
                                     "{bi}: {}",
-                                    self.to_b(&format!("v.{ui}"), &f.ty, 0, &no_res)
+                                    self.user_to_bindings(&format!("v.{ui}"), &f.ty, 0, &no_res)
                                 )
                             } else {
                                 format!(
                                     "{ui}: {}",
-                                    self.from_b(&format!("v.{bi}"), &f.ty, 0, &no_res)
+                                    self.bindings_to_user(&format!("v.{bi}"), &f.ty, 0, &no_res)
                                 )
                             }
                         })
@@ -629,11 +649,11 @@ impl Cx<'_> {
                         Payload::One(ty) => {
                             to_arms.push(format!(
                                 "{u}::{uc}(x) => Self::{bc}({}),",
-                                self.to_b("x", ty, 1, &no_res)
+                                self.user_to_bindings("x", ty, 1, &no_res)
                             ));
                             from_arms.push(format!(
                                 "{b}::{bc}(x) => Self::{uc}({}),",
-                                self.from_b("x", ty, 1, &no_res)
+                                self.bindings_to_user("x", ty, 1, &no_res)
                             ));
                         }
                         Payload::Tuple(tys) => {
@@ -642,12 +662,12 @@ impl Cx<'_> {
                             let to: Vec<String> = tys
                                 .iter()
                                 .zip(&names)
-                                .map(|(t, n)| self.to_b(n, t, 1, &no_res))
+                                .map(|(t, n)| self.user_to_bindings(n, t, 1, &no_res))
                                 .collect();
                             let from: Vec<String> = tys
                                 .iter()
                                 .zip(&names)
-                                .map(|(t, n)| self.from_b(n, t, 1, &no_res))
+                                .map(|(t, n)| self.bindings_to_user(n, t, 1, &no_res))
                                 .collect();
                             to_arms.push(format!(
                                 "{u}::{uc}({}) => Self::{bc}({}),",
@@ -674,7 +694,7 @@ impl Cx<'_> {
                                     format!(
                                         "{}: {}",
                                         bindgen_ident(&f.wit_name),
-                                        self.to_b(n, &f.ty, 1, &no_res)
+                                        self.user_to_bindings(n, &f.ty, 1, &no_res)
                                     )
                                 })
                                 .collect();
@@ -684,7 +704,7 @@ impl Cx<'_> {
                                 .map(|(f, n)| {
                                     format!(
                                         "{n}: {}",
-                                        self.from_b(
+                                        self.bindings_to_user(
                                             &format!("r.{}", bindgen_ident(&f.wit_name)),
                                             &f.ty,
                                             1,
@@ -871,7 +891,7 @@ impl Cx<'_> {
                 args.push(format!("p{i}"));
                 continue;
             }
-            let value = self.from_b(&format!("arg{i}"), &p.ty, 0, &|e, r| {
+            let value = self.bindings_to_user(&format!("arg{i}"), &p.ty, 0, &|e, r| {
                 format!(
                     "{e}.into_inner::<{}<{}>>().0",
                     self.resource_wrapper(r),
@@ -899,7 +919,7 @@ impl Cx<'_> {
                 None => (String::new(), format!("{call};")),
                 Some(t) => (
                     self.b_ty(t),
-                    self.to_b(&call, t, 0, &|e, r| {
+                    self.user_to_bindings(&call, t, 0, &|e, r| {
                         format!(
                             "{}::new({}({e}))",
                             self.b_resource(r),
@@ -1013,15 +1033,13 @@ impl Cx<'_> {
         let mut args = Vec::new();
         for (i, p) in f.params.iter().enumerate() {
             params.push(format!("arg{i}: {}", self.u_ty(&p.ty, user_res)));
-            let value = self.to_b(
-                &format!("arg{i}"),
-                &p.ty,
-                0,
-                &|e, _| match p.ty.unwrapped() {
-                    Ty::Borrow(_) => format!("&{e}.0"),
-                    _ => format!("{e}.0"),
-                },
-            );
+            let value = self.user_to_bindings(&format!("arg{i}"), &p.ty, 0, &|e, _| match p
+                .ty
+                .unwrapped()
+            {
+                Ty::Borrow(_) => format!("&{e}.0"),
+                _ => format!("{e}.0"),
+            });
             lets.push(format!("let p{i} = {value};"));
             args.push(self.lend_import(&format!("p{i}"), &p.ty));
         }
@@ -1034,7 +1052,7 @@ impl Cx<'_> {
                 None => (String::new(), format!("{call};")),
                 Some(t) => (
                     self.u_ty(t, user_res),
-                    self.from_b(&call, t, 0, &wrap_handle),
+                    self.bindings_to_user(&call, t, 0, &wrap_handle),
                 ),
             }
         };

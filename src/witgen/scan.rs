@@ -105,7 +105,7 @@ fn docs(attrs: &[syn::Attribute]) -> Vec<String> {
                 ..
             }) = &nv.value
             {
-                for line in s.value().lines() {
+                for line in s.value().split('\n') {
                     lines.push(
                         line.strip_prefix(' ')
                             .unwrap_or(line)
@@ -1292,10 +1292,8 @@ fn find_ident(item: &syn::Item, name: &str, at: &mut Option<Span>) {
     fn visit_tokens(tokens: proc_macro2::TokenStream, name: &str, at: &mut Option<Span>) {
         for token in tokens {
             match token {
-                proc_macro2::TokenTree::Ident(i) if i.unraw() == name => {
-                    if at.is_none() {
-                        *at = Some(i.span());
-                    }
+                proc_macro2::TokenTree::Ident(i) if i.unraw() == name && at.is_none() => {
+                    *at = Some(i.span());
                 }
                 proc_macro2::TokenTree::Group(g) => visit_tokens(g.stream(), name, at),
                 _ => {}

@@ -1,0 +1,372 @@
+//! `wit` end to end on `tests/fixtures/witgen`: an interface crate with every shape the
+//! mapping handles, an actor implementing it and an actor using it through the client type.
+//! The WIT and glue are generated, `--check` catches staleness, `build` regenerates and
+//! builds both for wasm32-wasip2, the implementer's exports equal the generated world, and
+//! the two compose (wac-graph) into one component that validates.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use support::{Run, Sandbox};
+use wit_parser::{Resolve, Type, TypeDefKind, WorldItem, WorldKey};
+
+fn run_in(sandbox: &Sandbox, dir: &Path, args: &[&str]) -> Run {
+    sandbox.run_with(args, |cmd| {
+        cmd.current_dir(dir)
+            .env("CARGO_TARGET_DIR", support::shared_build_cache());
+    })
+}
+
+/// A type as text, so types of two different `Resolve`s can be compared.
+fn render(resolve: &Resolve, ty: &Type) -> String {
+    let Type::Id(id) = ty else {
+        return format!("{ty:?}").to_lowercase();
+    };
+    let def = &resolve.types[*id];
+    if let Some(name) = &def.name {
+        return name.clone();
+    }
+    let opt = |t: &Option<Type>| t.as_ref().map_or("_".to_string(), |t| render(resolve, t));
+    match &def.kind {
+        TypeDefKind::List(t) => format!("list<{}>", render(resolve, t)),
+        TypeDefKind::Option(t) => format!("option<{}>", render(resolve, t)),
+        TypeDefKind::Result(r) => format!("result<{}, {}>", opt(&r.ok), opt(&r.err)),
+        TypeDefKind::Tuple(t) => format!(
+            "tuple<{}>",
+            t.types
+                .iter()
+                .map(|t| render(resolve, t))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        TypeDefKind::Handle(wit_parser::Handle::Borrow(r)) => {
+            format!("borrow<{}>", render(resolve, &Type::Id(*r)))
+        }
+        TypeDefKind::Handle(wit_parser::Handle::Own(r)) => render(resolve, &Type::Id(*r)),
+        TypeDefKind::Type(t) => render(resolve, t),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Exported interfaces of a world: name → (function signatures, type definitions), all as
+/// text.
+fn exports(resolve: &Resolve, world: wit_parser::WorldId) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    for (key, item) in &resolve.worlds[world].exports {
+        let (WorldKey::Interface(id), WorldItem::Interface { .. }) = (key, item) else {
+            out.insert(resolve.name_world_key(key), Vec::new());
+            continue;
+        };
+        let iface = &resolve.interfaces[*id];
+        let mut items = Vec::new();
+        for (name, f) in &iface.functions {
+            let params: Vec<String> = f
+                .params
+                .iter()
+                .map(|p| format!("{}: {}", p.name, render(resolve, &p.ty)))
+                .collect();
+            let result = f
+                .result
+                .as_ref()
+                .map(|t| render(resolve, t))
+                .unwrap_or_default();
+            items.push(format!("fn {name}({}) -> {result}", params.join(", ")));
+        }
+        for (name, ty) in &iface.types {
+            let def = &resolve.types[*ty];
+            let detail = match &def.kind {
+                TypeDefKind::Record(r) => r
+                    .fields
+                    .iter()
+                    .map(|f| format!("{}: {}", f.name, render(resolve, &f.ty)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                TypeDefKind::Variant(v) => v
+                    .cases
+                    .iter()
+                    .map(|c| {
+                        format!(
+                            "{}({})",
+                            c.name,
+                            c.ty.as_ref().map_or(String::new(), |t| render(resolve, t))
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                TypeDefKind::Enum(e) => e
+                    .cases
+                    .iter()
+                    .map(|c| c.name.clone())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                TypeDefKind::Flags(f) => f
+                    .flags
+                    .iter()
+                    .map(|c| c.name.clone())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                TypeDefKind::Type(t) => render(resolve, t),
+                TypeDefKind::Resource => "resource".into(),
+                other => format!("{other:?}"),
+            };
+            items.push(format!("type {name} = {detail}"));
+        }
+        items.sort();
+        out.insert(resolve.id_of(*id).unwrap(), items);
+    }
+    out
+}
+
+fn decode(path: &Path) -> (Resolve, wit_parser::WorldId) {
+    let bytes = std::fs::read(path).unwrap();
+    match wit_component::decode(&bytes).expect("decodes as a component") {
+        wit_component::DecodedWasm::Component(resolve, world) => (resolve, world),
+        other => panic!("not a component: {:?}", other.package()),
+    }
+}
+
+fn artifact(json: &serde_json::Value, package: &str) -> PathBuf {
+    let found = json["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["package"] == package)
+        .unwrap_or_else(|| panic!("no artifact for {package} in {json}"));
+    PathBuf::from(found["path"].as_str().unwrap())
+}
+
+#[test]
+fn tricky_interface_generates_builds_and_composes() {
+    let sandbox = Sandbox::new();
+    let ws = sandbox.path().join("witgen");
+    support::copy_dir(&support::fixtures_dir().join("witgen"), &ws);
+    let wit_file = ws.join("tricky-api/wit/tricky-api.wit");
+    let impl_glue = ws.join("tricky-impl/src/wasmcloud_glue.rs");
+    let client_glue = ws.join("tricky-client/src/wasmcloud_glue.rs");
+
+    // Nothing generated yet: --check fails, names the files, and writes nothing.
+    let run = run_in(&sandbox, &ws, &["wit", "--check", "--workspace"]).fails();
+    assert!(
+        run.error()
+            .contains("out of date: tricky-api/wit/tricky-api.wit"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.error().contains("tricky-client/src/wasmcloud_glue.rs"),
+        "{}",
+        run.stderr
+    );
+    assert!(!wit_file.exists() && !impl_glue.exists() && !client_glue.exists());
+
+    let json = run_in(&sandbox, &ws, &["wit", "--workspace", "-o", "json"])
+        .ok()
+        .json();
+    let files = json["files"].as_array().unwrap();
+    assert_eq!(files.len(), 3, "{json}");
+    assert!(files.iter().all(|f| f["changed"] == true), "{json}");
+    let wit = std::fs::read_to_string(&wit_file).unwrap();
+    assert!(wit.contains("package acme:tricky-api@0.1.0;"), "{wit}");
+    assert!(
+        wit.contains("variant shape {\n    circle(shape-circle),"),
+        "{wit}"
+    );
+    assert!(
+        wit.contains("resource cursor {\n    constructor(start: u64);"),
+        "{wit}"
+    );
+    assert!(wit.contains("%type: func(name: string) -> kind;"), "{wit}");
+    assert!(
+        wit.contains(
+            "put: func(id: doc-id, shapes: list<shape>, tags: tags) -> result<_, store-error>;"
+        ),
+        "{wit}"
+    );
+    assert!(
+        wit.contains("get: func(id: doc-id) -> result<option<list<shape>>, store-error>;"),
+        "{wit}"
+    );
+
+    // Up to date now, and a second run rewrites nothing.
+    run_in(&sandbox, &ws, &["wit", "--check", "--workspace"]).ok();
+    let before = std::fs::metadata(&impl_glue).unwrap().modified().unwrap();
+    let again = run_in(&sandbox, &ws, &["wit", "--workspace", "-o", "json"])
+        .ok()
+        .json();
+    assert!(
+        again["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["changed"] == false),
+        "{again}"
+    );
+    assert_eq!(
+        std::fs::metadata(&impl_glue).unwrap().modified().unwrap(),
+        before
+    );
+
+    // Both actors build for wasm32-wasip2 against the glue.
+    let built = run_in(&sandbox, &ws, &["build", "--workspace", "-o", "json"])
+        .ok()
+        .json();
+    let impl_wasm = artifact(&built, "tricky-impl");
+    let client_wasm = artifact(&built, "tricky-client");
+
+    // The implementer exports exactly the generated `exporter` world.
+    let mut generated = Resolve::default();
+    let pkg = generated.push_str("tricky-api.wit", &wit).unwrap();
+    let exporter = generated.select_world(&[pkg], Some("exporter")).unwrap();
+    let expected = exports(&generated, exporter);
+    let (decoded, world) = decode(&impl_wasm);
+    assert_eq!(exports(&decoded, world), expected);
+    assert!(
+        expected["acme:tricky-api/store@0.1.0"]
+            .iter()
+            .any(|i| i == "fn tag(pair: tuple<doc-id, string>) -> bool"),
+        "{expected:?}"
+    );
+
+    // The consumer imports the interface and exports its HTTP handler.
+    let (client_resolve, client_world) = decode(&client_wasm);
+    let imports: Vec<String> = client_resolve.worlds[client_world]
+        .imports
+        .keys()
+        .map(|k| client_resolve.name_world_key(k))
+        .collect();
+    assert!(
+        imports.iter().any(|i| i == "acme:tricky-api/store@0.1.0"),
+        "{imports:?}"
+    );
+
+    // Composed, the implementation fills the consumer's import.
+    let composed = compose(&client_wasm, &impl_wasm);
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(&composed)
+        .expect("the composition validates");
+    let composed_path = sandbox.path().join("composed.wasm");
+    std::fs::write(&composed_path, &composed).unwrap();
+    let (resolve, world) = decode(&composed_path);
+    let imports: Vec<String> = resolve.worlds[world]
+        .imports
+        .keys()
+        .map(|k| resolve.name_world_key(k))
+        .collect();
+    assert!(
+        !imports.iter().any(|i| i.starts_with("acme:")),
+        "{imports:?}"
+    );
+    let exports: Vec<String> = resolve.worlds[world]
+        .exports
+        .keys()
+        .map(|k| resolve.name_world_key(k))
+        .collect();
+    assert!(
+        exports
+            .iter()
+            .any(|e| e.starts_with("wasi:http/incoming-handler@")),
+        "{exports:?}"
+    );
+
+    // Editing the traits makes the generated files stale; `build` regenerates them first.
+    let lib = ws.join("tricky-api/src/lib.rs");
+    let source = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(
+        &lib,
+        source.replace("/// Stores shapes under ids.", "/// Keeps shapes."),
+    )
+    .unwrap();
+    let run = run_in(&sandbox, &ws, &["wit", "--check", "--workspace"]).fails();
+    assert!(
+        run.error().contains("tricky-api/wit/tricky-api.wit"),
+        "{}",
+        run.stderr
+    );
+    let rebuilt = run_in(&sandbox, &ws, &["build", "--workspace"]).ok();
+    assert!(
+        rebuilt
+            .stderr
+            .contains("Generated tricky-impl/src/wasmcloud_glue.rs"),
+        "{}",
+        rebuilt.stderr
+    );
+    run_in(&sandbox, &ws, &["wit", "--check", "--workspace"]).ok();
+    assert!(std::fs::read_to_string(&wit_file)
+        .unwrap()
+        .contains("/// Keeps shapes.\ninterface store {"));
+}
+
+/// Plugs the implementation into the consumer with wac-graph.
+fn compose(socket: &Path, plug: &Path) -> Vec<u8> {
+    use wac_graph::{types::Package, CompositionGraph, EncodeOptions};
+    let mut graph = CompositionGraph::new();
+    let socket = Package::from_file("acme:client", None, socket, graph.types_mut()).unwrap();
+    let socket = graph.register_package(socket).unwrap();
+    let plug = Package::from_file("acme:impl", None, plug, graph.types_mut()).unwrap();
+    let plug = graph.register_package(plug).unwrap();
+    wac_graph::plug(&mut graph, vec![plug], socket).expect("the implementation plugs in");
+    graph
+        .encode(EncodeOptions::default())
+        .expect("encodes and validates")
+}
+
+#[test]
+fn wit_errors_are_one_line_with_a_location() {
+    let sandbox = Sandbox::new();
+    let dir = sandbox.path().join("bad-api");
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"bad-api\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+         [package.metadata.wasmcloud]\nkind = \"interface\"\nnamespace = \"acme\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("src/lib.rs"),
+        "pub trait Api {\n    fn len(&self) -> usize;\n}\n",
+    )
+    .unwrap();
+    let run = run_in(&sandbox, &dir, &["wit"]).fails();
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.error().starts_with("src/lib.rs:2:22: `usize`"),
+        "{}",
+        run.stderr
+    );
+    assert!(!dir.join("wit").exists());
+
+    // No namespace: says where to put one.
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"bad-api\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+         [package.metadata.wasmcloud]\nkind = \"interface\"\n",
+    )
+    .unwrap();
+    let run = run_in(&sandbox, &dir, &["wit"]).fails();
+    assert!(
+        run.error()
+            .contains("set `namespace` in [package.metadata.wasmcloud]"),
+        "{}",
+        run.stderr
+    );
+
+    // An actor naming an interface crate it does not depend on.
+    let actor = sandbox.path().join("actor");
+    std::fs::create_dir_all(actor.join("src")).unwrap();
+    std::fs::write(
+        actor.join("Cargo.toml"),
+        "[package]\nname = \"actor\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[lib]\ncrate-type = [\"cdylib\"]\n\n\
+         [package.metadata.wasmcloud]\nimplements = [\"bad-api\"]\n",
+    )
+    .unwrap();
+    std::fs::write(actor.join("src/lib.rs"), "").unwrap();
+    let run = run_in(&sandbox, &actor, &["wit"]).fails();
+    assert!(
+        run.error()
+            .contains("`bad-api` (in `implements`) is not a path dependency"),
+        "{}",
+        run.stderr
+    );
+}
