@@ -132,6 +132,166 @@ fn interface_template_is_a_plain_library_marked_as_interface() {
     assert_eq!(run.ok().json()["artifacts"], serde_json::json!([]));
 }
 
+/// Imports or exports of a built component, by name.
+fn world_items(path: &Path, exports: bool) -> Vec<String> {
+    let bytes = std::fs::read(path).unwrap();
+    let wit_component::DecodedWasm::Component(resolve, world) =
+        wit_component::decode(&bytes).unwrap()
+    else {
+        panic!("not a component")
+    };
+    let world = &resolve.worlds[world];
+    let items = if exports {
+        &world.exports
+    } else {
+        &world.imports
+    };
+    items.keys().map(|k| resolve.name_world_key(k)).collect()
+}
+
+#[test]
+fn actors_made_to_implement_or_use_an_interface_build_wired_to_it() {
+    let sandbox = Sandbox::new();
+    sandbox
+        .run(&[
+            "new",
+            "interface",
+            "greeter-api",
+            "--namespace",
+            "acme",
+            "-y",
+        ])
+        .ok();
+    // The new interface crate comes with its WIT.
+    let wit =
+        std::fs::read_to_string(sandbox.path().join("greeter-api/wit/greeter-api.wit")).unwrap();
+    assert!(wit.contains("package acme:greeter-api@0.1.0;"), "{wit}");
+    assert!(
+        wit.contains("greet: func(name: string) -> greeting;"),
+        "{wit}"
+    );
+
+    // Implementing: every trait method is stubbed; the project builds and exports the interface.
+    let (path, _) = new_and_build(
+        &sandbox,
+        &[
+            "new",
+            "actor",
+            "greeter-impl",
+            "--implements",
+            "greeter-api",
+            "-y",
+        ],
+        "greeter-impl",
+    );
+    let lib = std::fs::read_to_string(sandbox.path().join("greeter-impl/src/lib.rs")).unwrap();
+    assert!(
+        lib.contains("impl greeter_api::Greeter for Component {"),
+        "{lib}"
+    );
+    assert!(
+        lib.contains("fn greet(&self, _name: String) -> greeter_api::Greeting {"),
+        "{lib}"
+    );
+    assert!(
+        lib.contains("wasmcloud_glue::greeter_api::export!(Component);"),
+        "{lib}"
+    );
+    let manifest = std::fs::read_to_string(sandbox.path().join("greeter-impl/Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains("greeter-api = { path = \"../greeter-api\" }"),
+        "{manifest}"
+    );
+    assert!(
+        manifest.contains("implements = [\"greeter-api\"]"),
+        "{manifest}"
+    );
+    assert!(sandbox
+        .path()
+        .join("greeter-impl/src/wasmcloud_glue.rs")
+        .is_file());
+    let exports = world_items(&path, true);
+    assert_eq!(exports, ["acme:greeter-api/greeter@0.1.0"]);
+
+    // Using: the HTTP template with the client types in scope; imports the interface.
+    let (path, _) = new_and_build(
+        &sandbox,
+        &[
+            "new",
+            "actor",
+            "greeter-web",
+            "--uses",
+            "./greeter-api",
+            "-y",
+        ],
+        "greeter-web",
+    );
+    let lib_path = sandbox.path().join("greeter-web/src/lib.rs");
+    let lib = std::fs::read_to_string(&lib_path).unwrap();
+    assert!(
+        lib.contains("use wasmcloud_glue::greeter_api::{GreeterClient};"),
+        "{lib}"
+    );
+    // Nothing calls the client yet, so nothing is imported; one plain call later, it is.
+    assert!(!world_items(&path, false)
+        .iter()
+        .any(|i| i.starts_with("acme:")));
+    let call =
+        "let body_text = format!(\"{:?}\\n\", greeter_api::Greeter::greet(&GreeterClient, path));";
+    let edited = lib
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("let body_text") {
+                call
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_ne!(edited, lib);
+    std::fs::write(&lib_path, edited).unwrap();
+    let built = sandbox
+        .run_with(&["build", "-o", "json"], |cmd| {
+            cmd.current_dir(sandbox.path().join("greeter-web"))
+                .env("CARGO_TARGET_DIR", shared_target_dir());
+        })
+        .ok()
+        .json();
+    let path = PathBuf::from(built["artifacts"][0]["path"].as_str().unwrap());
+    assert!(world_items(&path, false)
+        .iter()
+        .any(|i| i == "acme:greeter-api/greeter@0.1.0"));
+    assert!(world_items(&path, true)
+        .iter()
+        .any(|e| e.starts_with("wasi:http/incoming-handler@")));
+
+    // What cannot be wired is refused, leaving nothing behind.
+    let run = sandbox
+        .run(&["new", "actor", "x1", "--implements", "greeter-web", "-y"])
+        .fails();
+    assert!(
+        run.error().contains("is not an interface crate"),
+        "{}",
+        run.stderr
+    );
+    let run = sandbox
+        .run(&["new", "provider", "x2", "--uses", "greeter-api", "-y"])
+        .fails();
+    assert!(
+        run.error()
+            .contains("--implements and --uses are for actors"),
+        "{}",
+        run.stderr
+    );
+    let run = sandbox
+        .run(&["new", "actor", "x3", "--uses", "no-such-dir", "-y"])
+        .fails();
+    assert!(run.error().contains("no-such-dir"), "{}", run.stderr);
+    assert!(!sandbox.path().join("x1").exists() && !sandbox.path().join("x2").exists());
+    assert!(!sandbox.path().join("x3").exists());
+}
+
 #[test]
 fn list_templates_names_every_template() {
     let sandbox = Sandbox::new();

@@ -7,8 +7,10 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use crate::output::Output;
-use cargo_wasmcloud::build::ProjectKind;
-use cargo_wasmcloud::scaffold::{self, Values, TEMPLATES_LIST};
+use cargo_wasmcloud::build::{BuildOptions, ProjectKind, Workspace};
+use cargo_wasmcloud::scaffold::{self, InterfaceLink, Values, TEMPLATES_LIST};
+use cargo_wasmcloud::witgen::glue::Role;
+use cargo_wasmcloud::witgen::sync::{self, Mode};
 
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -55,6 +57,14 @@ struct ProjectArgs {
     /// Never prompt; fail when something required is missing
     #[arg(short = 'y', long)]
     non_interactive: bool,
+
+    /// Actors: implement the traits of this interface crate (its directory) and export them
+    #[arg(long, value_name = "CRATE_DIR", conflicts_with = "uses")]
+    implements: Option<PathBuf>,
+
+    /// Actors: call the traits of this interface crate (its directory) through its imports
+    #[arg(long, value_name = "CRATE_DIR")]
+    uses: Option<PathBuf>,
 }
 
 pub fn run(args: NewArgs, out: &Output) -> anyhow::Result<()> {
@@ -87,9 +97,62 @@ pub fn run(args: NewArgs, out: &Output) -> anyhow::Result<()> {
         namespace: project.namespace,
         description,
     };
-    let created = scaffold::create(template, &values, &dest)?;
-    let next = match kind {
-        ProjectKind::Interface => "add it to the dependencies of the actors that use it",
+    let cwd = std::env::current_dir()?;
+    let cargo = BuildOptions::new(cwd.clone()).cargo;
+    let link = match (project.implements, project.uses) {
+        (Some(dir), _) => Some((Role::Implements, dir)),
+        (None, Some(dir)) => Some((Role::Uses, dir)),
+        (None, None) => None,
+    };
+    anyhow::ensure!(
+        link.is_none() || kind == ProjectKind::Actor,
+        "--implements and --uses are for actors"
+    );
+    let interface = match &link {
+        Some((role, dir)) => {
+            let iface = Workspace::load_crate(&cargo, dir)?
+                .filter(|p| p.kind == ProjectKind::Interface)
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "{} is not an interface crate (kind = \"interface\" in \
+                         [package.metadata.wasmcloud])",
+                        dir.display()
+                    )
+                })?;
+            let generated = sync::generate_interface(&iface, &cwd)?;
+            Some((*role, iface, generated))
+        }
+        None => None,
+    };
+    let created = match &interface {
+        Some((role, iface, generated)) => scaffold::create_linked(
+            template,
+            &values,
+            &dest,
+            Some(&InterfaceLink {
+                role: *role,
+                package: &iface.package,
+                dir: iface.dir(),
+                generated,
+            }),
+        )?,
+        None => scaffold::create(template, &values, &dest)?,
+    };
+    // Write the WIT of a new interface crate, and the glue of an actor linked to one.
+    if kind == ProjectKind::Interface || interface.is_some() {
+        let new_project = Workspace::load_crate(&cargo, &created.path)?
+            .ok_or_else(|| anyhow::anyhow!("the new project has no wasmCloud kind"))?;
+        let members: Vec<_> = interface.iter().map(|(_, p, _)| p.clone()).collect();
+        sync::sync(&cargo, &cwd, &[new_project], &members, Mode::Write)?;
+    }
+    let next = match (kind, &interface) {
+        (ProjectKind::Interface, _) => {
+            "edit the traits in src/lib.rs, then `cargo wasmcloud wit`; actors use it with \
+             `cargo wasmcloud new actor NAME --implements DIR` or `--uses DIR`"
+        }
+        (_, Some((Role::Implements, _, _))) => {
+            "fill in the methods in src/lib.rs, then `cargo wasmcloud build`"
+        }
         _ => "cargo wasmcloud build",
     };
     let text = format!(

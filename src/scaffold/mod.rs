@@ -10,6 +10,8 @@ use include_dir::{include_dir, Dir, DirEntry};
 use serde::Serialize;
 
 use crate::build::ProjectKind;
+use crate::witgen::glue::{implementation_stub, Role, GLUE_MODULE};
+use crate::witgen::Generated;
 
 static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
@@ -239,6 +241,28 @@ pub fn create(
     values: &Values,
     dest: &Path,
 ) -> Result<Created, ScaffoldError> {
+    create_linked(template, values, dest, None)
+}
+
+/// An interface crate a new actor implements or uses.
+pub struct InterfaceLink<'a> {
+    pub role: Role,
+    /// The interface crate's package name.
+    pub package: &'a str,
+    /// Its directory.
+    pub dir: &'a Path,
+    pub generated: &'a Generated,
+}
+
+/// Like [`create`], with the new actor depending on an interface crate: its Cargo.toml
+/// gets the path dependency, wit-bindgen and `implements`/`uses`; its `src/lib.rs` stubs
+/// the traits (implements) or brings in the client types (uses).
+pub fn create_linked(
+    template: &'static Template,
+    values: &Values,
+    dest: &Path,
+    link: Option<&InterfaceLink>,
+) -> Result<Created, ScaffoldError> {
     check_name(&values.name)?;
     check_namespace(&values.namespace)?;
     if dest.exists() {
@@ -265,6 +289,12 @@ pub fn create(
     let placeholders = values.placeholders();
     let mut files = Vec::new();
     write_dir(root, root.path(), staging.path(), &placeholders, &mut files)?;
+    if let Some(link) = link {
+        let final_dir = std::path::absolute(&parent)
+            .map_err(io(&parent))?
+            .join(dest.file_name().unwrap_or_default());
+        wire(staging.path(), &final_dir, values, link)?;
+    }
     files.sort();
     let staged = staging.keep();
     std::fs::rename(&staged, dest).map_err(|e| {
@@ -329,6 +359,113 @@ fn write_dir(
         }
     }
     Ok(())
+}
+
+/// The wit-bindgen the generated glue is written for.
+const WIT_BINDGEN_REQ: &str = "0.57";
+
+fn wire(
+    staged: &Path,
+    final_dir: &Path,
+    values: &Values,
+    link: &InterfaceLink,
+) -> Result<(), ScaffoldError> {
+    let io = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| ScaffoldError::Io { path, source }
+    };
+    let manifest_path = staged.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest_path).map_err(io(&manifest_path))?;
+    let mut manifest: toml_edit::DocumentMut =
+        text.parse().expect("templates have valid Cargo.toml files");
+    let iface_dir = std::path::absolute(link.dir).map_err(io(link.dir))?;
+    let relative = relative_path(final_dir, &iface_dir);
+    let mut dep = toml_edit::InlineTable::new();
+    dep.insert("path", relative.to_string_lossy().replace('\\', "/").into());
+    let deps = manifest["dependencies"].or_insert(toml_edit::table());
+    deps[link.package] = toml_edit::value(dep);
+    deps["wit-bindgen"] = toml_edit::value(WIT_BINDGEN_REQ);
+    if link.role == Role::Implements {
+        // The stub replaces the template's code, and with it the use of the WASI crate.
+        if let Some(deps) = deps.as_table_like_mut() {
+            deps.remove("wasip2");
+        }
+    }
+    let key = match link.role {
+        Role::Implements => "implements",
+        Role::Uses => "uses",
+    };
+    let mut list = toml_edit::Array::new();
+    list.push(link.package);
+    manifest["package"]["metadata"]["wasmcloud"][key] = toml_edit::value(list);
+    std::fs::write(&manifest_path, manifest.to_string()).map_err(io(&manifest_path))?;
+
+    let crate_ident = link.package.replace('-', "_");
+    let lib_path = staged.join("src/lib.rs");
+    let lib = match link.role {
+        Role::Implements => {
+            implementation_stub(&link.generated.package, &crate_ident, &values.description)
+        }
+        Role::Uses => {
+            let text = std::fs::read_to_string(&lib_path).map_err(io(&lib_path))?;
+            let clients: Vec<String> = link
+                .generated
+                .package
+                .interfaces
+                .iter()
+                .map(|i| format!("{}Client", i.rust_name))
+                .collect();
+            let header_end = text
+                .lines()
+                .take_while(|l| l.starts_with("//!"))
+                .map(|l| l.len() + 1)
+                .sum::<usize>();
+            format!(
+                "{}\nmod {GLUE_MODULE};\n\n/// Clients implementing the `{crate_ident}` traits over this component's imports of\n\
+                 /// `{}`: call them like any implementation of the traits.\n\
+                 #[allow(unused_imports)]\nuse {GLUE_MODULE}::{crate_ident}::{{{}}};\n{}",
+                &text[..header_end],
+                link.generated.package.id(),
+                clients.join(", "),
+                &text[header_end..]
+            )
+        }
+    };
+    std::fs::write(&lib_path, lib).map_err(io(&lib_path))?;
+    Ok(())
+}
+
+/// `to` relative to directory `from` (both absolute).
+fn relative_path(from: &Path, to: &Path) -> PathBuf {
+    let canonical = |p: &Path| -> PathBuf {
+        // The new project does not exist yet: canonicalize what does.
+        match (p.parent(), p.file_name()) {
+            _ if p.exists() => p.canonicalize().unwrap_or_else(|_| p.to_path_buf()),
+            (Some(parent), Some(name)) => {
+                let parent = parent
+                    .canonicalize()
+                    .unwrap_or_else(|_| parent.to_path_buf());
+                parent.join(name)
+            }
+            _ => p.to_path_buf(),
+        }
+    };
+    let (from, to) = (canonical(from), canonical(to));
+    let from_parts: Vec<_> = from.components().collect();
+    let to_parts: Vec<_> = to.components().collect();
+    let common = from_parts
+        .iter()
+        .zip(&to_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut out = PathBuf::new();
+    for _ in common..from_parts.len() {
+        out.push("..");
+    }
+    for part in &to_parts[common..] {
+        out.push(part);
+    }
+    out
 }
 
 #[cfg(test)]

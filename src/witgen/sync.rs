@@ -165,6 +165,13 @@ fn interface(
             reason: "not a crate wasmCloud knows (set kind = \"interface\")".into(),
         })?,
     };
+    let generated = generate_interface(&project, display_root)?;
+    cache.insert(dir, (project.clone(), generated.clone()));
+    Ok((project, generated))
+}
+
+/// Generates the WIT of an interface crate's project.
+pub fn generate_interface(project: &Project, display_root: &Path) -> Result<Generated, SyncError> {
     if project.kind != ProjectKind::Interface {
         return Err(SyncError::Project {
             package: project.package.clone(),
@@ -187,15 +194,13 @@ fn interface(
         .lib_path
         .clone()
         .unwrap_or_else(|| project.dir().join("src/lib.rs"));
-    let generated = generate(&CrateInfo {
+    Ok(generate(&CrateInfo {
         lib_path: &lib_path,
         display_root,
         package_name: &project.package,
         version: Some(&project.version),
         namespace: &namespace,
-    })?;
-    cache.insert(dir, (project.clone(), generated.clone()));
-    Ok((project, generated))
+    })?)
 }
 
 /// The WIT file of an interface crate.
