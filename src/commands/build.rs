@@ -5,25 +5,16 @@ use std::path::PathBuf;
 use clap::Args;
 use serde_json::json;
 
-use super::{claims::signing_keys, KeyDirArgs};
+use super::{claims::signing_keys, KeyDirArgs, PackageArgs};
 use crate::output::Output;
-use cargo_wasmcloud::build::{self, BuildEvent, BuildOptions, Profile, ProjectKind, Workspace};
+use cargo_wasmcloud::build::{self, BuildEvent, Profile, ProjectKind, Workspace};
 use cargo_wasmcloud::sign::keys::{KeyDir, KeyKind};
 use cargo_wasmcloud::witgen::sync::{self, Mode};
 
 #[derive(Debug, Args)]
 pub struct BuildArgs {
-    /// Package to build (repeatable)
-    #[arg(short = 'p', long = "package", value_name = "SPEC")]
-    packages: Vec<String>,
-
-    /// Build every actor and provider in the workspace
-    #[arg(long)]
-    workspace: bool,
-
-    /// Path to Cargo.toml
-    #[arg(long, value_name = "PATH")]
-    manifest_path: Option<PathBuf>,
+    #[command(flatten)]
+    select: PackageArgs,
 
     /// Build with the release profile (the default, as wash does)
     #[arg(long, conflicts_with_all = ["debug", "profile"])]
@@ -66,11 +57,8 @@ pub struct BuildArgs {
 }
 
 pub fn run(args: BuildArgs, out: &Output) -> anyhow::Result<()> {
-    let cwd = std::env::current_dir()?;
-    let mut opts = BuildOptions::new(cwd.clone());
-    opts.manifest_path = args.manifest_path.clone();
-    opts.packages = args.packages.clone();
-    opts.workspace = args.workspace;
+    let mut opts = args.select.options()?;
+    let cwd = opts.cwd.clone();
     opts.profile = match (&args.profile, args.debug) {
         (Some(name), _) => Profile::Named(name.clone()),
         (None, true) => Profile::Dev,

@@ -84,6 +84,33 @@ pub fn run(cli: Cli, out: &Output) -> anyhow::Result<()> {
     }
 }
 
+/// Which workspace packages a command works on, chosen as cargo chooses them.
+#[derive(Debug, Clone, Args)]
+pub struct PackageArgs {
+    /// Package to work on (repeatable)
+    #[arg(short = 'p', long = "package", value_name = "SPEC")]
+    pub packages: Vec<String>,
+
+    /// Every package in the workspace
+    #[arg(long)]
+    pub workspace: bool,
+
+    /// Path to Cargo.toml
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+}
+
+impl PackageArgs {
+    /// Build options for the current directory with this selection.
+    pub fn options(&self) -> std::io::Result<cargo_wasmcloud::build::BuildOptions> {
+        let mut opts = cargo_wasmcloud::build::BuildOptions::new(std::env::current_dir()?);
+        opts.manifest_path = self.manifest_path.clone();
+        opts.packages = self.packages.clone();
+        opts.workspace = self.workspace;
+        Ok(opts)
+    }
+}
+
 /// Where keys are kept: `--keys-dir`, else `WASH_KEYS`, else `~/.wash/keys`.
 #[derive(Debug, Clone, Args)]
 pub struct KeyDirArgs {

@@ -1,13 +1,12 @@
 //! `wit`: write the WIT of interface crates and the glue of the actors using them, or check
 //! that both are up to date (`--check`, for CI).
 
-use std::path::PathBuf;
-
 use clap::Args;
 use serde_json::json;
 
+use super::PackageArgs;
 use crate::output::Output;
-use cargo_wasmcloud::build::{BuildOptions, Workspace};
+use cargo_wasmcloud::build::Workspace;
 use cargo_wasmcloud::witgen::sync::{self, Mode};
 
 #[derive(Debug, Args)]
@@ -16,25 +15,13 @@ pub struct WitArgs {
     #[arg(long)]
     check: bool,
 
-    /// Package to generate for (repeatable)
-    #[arg(short = 'p', long = "package", value_name = "SPEC")]
-    packages: Vec<String>,
-
-    /// Every interface crate and actor in the workspace
-    #[arg(long)]
-    workspace: bool,
-
-    /// Path to Cargo.toml
-    #[arg(long, value_name = "PATH")]
-    manifest_path: Option<PathBuf>,
+    #[command(flatten)]
+    select: PackageArgs,
 }
 
 pub fn run(args: WitArgs, out: &Output) -> anyhow::Result<()> {
-    let cwd = std::env::current_dir()?;
-    let mut opts = BuildOptions::new(cwd.clone());
-    opts.manifest_path = args.manifest_path;
-    opts.packages = args.packages;
-    opts.workspace = args.workspace;
+    let opts = args.select.options()?;
+    let cwd = opts.cwd.clone();
     let ws = Workspace::load(&opts)?;
     let selected = ws.select(&opts)?;
     let members = ws.projects()?;

@@ -138,6 +138,12 @@ fn raw_hashes(text: &str) -> usize {
         .unwrap_or(1)
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    ToBindings,
+    ToUser,
+}
+
 struct Cx<'a> {
     pkg: &'a Package,
     /// `::crate_ident`.
@@ -296,80 +302,7 @@ impl Cx<'_> {
         depth: usize,
         res: &dyn Fn(&str, usize) -> String,
     ) -> String {
-        if self.same(ty) {
-            return e.to_string();
-        }
-        let x = format!("x{depth}");
-        let d = depth + 1;
-        match ty {
-            Ty::Prim(_) => e.to_string(),
-            Ty::String(_) => format!("::std::string::String::from({e})"),
-            Ty::List(t, shape) => {
-                let iter = match shape {
-                    ListShape::Slice => format!("{e}.iter().cloned()"),
-                    ListShape::Boxed => format!("{e}.into_vec().into_iter()"),
-                    _ => format!("{e}.into_iter()"),
-                };
-                let map = if self.same(t) {
-                    String::new()
-                } else {
-                    format!(".map(|{x}| {})", self.user_to_bindings(&x, t, d, res))
-                };
-                format!("{iter}{map}.collect::<::std::vec::Vec<_>>()")
-            }
-            Ty::Map(k, v, _) => {
-                let (kx, vx) = (format!("k{depth}"), format!("v{depth}"));
-                format!(
-                    "{e}.into_iter().map(|({kx}, {vx})| ({}, {})).collect::<::std::vec::Vec<_>>()",
-                    self.user_to_bindings(&kx, k, d, res),
-                    self.user_to_bindings(&vx, v, d, res)
-                )
-            }
-            Ty::Option(t) => format!("{e}.map(|{x}| {})", self.user_to_bindings(&x, t, d, res)),
-            Ty::Result(ok, err) => {
-                let mut s = e.to_string();
-                if let Some(t) = ok.as_ref().filter(|t| !self.same(t)) {
-                    let _ = write!(s, ".map(|{x}| {})", self.user_to_bindings(&x, t, d, res));
-                }
-                if let Some(t) = err.as_ref().filter(|t| !self.same(t)) {
-                    let _ = write!(
-                        s,
-                        ".map_err(|{x}| {})",
-                        self.user_to_bindings(&x, t, d, res)
-                    );
-                }
-                s
-            }
-            Ty::Tuple(ts) => {
-                let names: Vec<String> = (0..ts.len()).map(|i| format!("{x}_{i}")).collect();
-                let parts: Vec<String> = ts
-                    .iter()
-                    .zip(&names)
-                    .map(|(t, n)| self.user_to_bindings(n, t, d, res))
-                    .collect();
-                format!(
-                    "{{ let {} = {e}; {} }}",
-                    tuple_expr(names.iter().cloned()),
-                    tuple_expr(parts.into_iter())
-                )
-            }
-            Ty::Named(i) => match &self.pkg.types[*i].kind {
-                TypeKind::Alias(t) => self.user_to_bindings(e, t, depth, res),
-                TypeKind::Newtype(t) => self.user_to_bindings(&format!("{e}.0"), t, depth, res),
-                _ => format!("{}::from({e})", self.b_type(*i)),
-            },
-            Ty::Own(r) | Ty::Borrow(r) => res(e, *r),
-            Ty::Wrapped(t, Wrapper::Box) => {
-                self.user_to_bindings(&format!("(*{e})"), t, depth, res)
-            }
-            Ty::Wrapped(t, _) => {
-                if matches!(t.unwrapped(), Ty::Prim(_)) {
-                    self.user_to_bindings(&format!("(*{e})"), t, depth, res)
-                } else {
-                    self.user_to_bindings(&format!("({e}).clone()"), t, depth, res)
-                }
-            }
-        }
+        self.convert(Direction::ToBindings, e, ty, depth, res)
     }
 
     /// Converts bindings value `e` (owned) to the user's type; `&` shapes come out owned,
@@ -381,21 +314,47 @@ impl Cx<'_> {
         depth: usize,
         res: &dyn Fn(&str, usize) -> String,
     ) -> String {
+        self.convert(Direction::ToUser, e, ty, depth, res)
+    }
+
+    /// The expression converting `e` of type `ty` one way or the other. Containers map
+    /// their items; named types go through their `From` impls.
+    fn convert(
+        &self,
+        dir: Direction,
+        e: &str,
+        ty: &Ty,
+        depth: usize,
+        res: &dyn Fn(&str, usize) -> String,
+    ) -> String {
         if self.same(ty) {
             return e.to_string();
         }
+        let to_b = dir == Direction::ToBindings;
         let x = format!("x{depth}");
         let d = depth + 1;
+        let item = |x: &str, t: &Ty| self.convert(dir, x, t, d, res);
+        let map_if = |t: &Ty| {
+            if self.same(t) {
+                String::new()
+            } else {
+                format!(".map(|{x}| {})", item(&x, t))
+            }
+        };
         match ty {
-            Ty::Prim(_) | Ty::String(StrShape::String | StrShape::Ref) => e.to_string(),
+            Ty::Prim(_) => e.to_string(),
+            Ty::String(_) if to_b => format!("::std::string::String::from({e})"),
             Ty::String(StrShape::Boxed) => format!("{e}.into_boxed_str()"),
+            Ty::String(_) => e.to_string(),
             Ty::List(t, shape) => {
-                let map = if self.same(t) {
-                    String::new()
-                } else {
-                    format!(".map(|{x}| {})", self.bindings_to_user(&x, t, d, res))
+                let iter = match shape {
+                    ListShape::Slice if to_b => format!("{e}.iter().cloned()"),
+                    ListShape::Boxed if to_b => format!("{e}.into_vec().into_iter()"),
+                    _ => format!("{e}.into_iter()"),
                 };
+                let map = map_if(t);
                 let collection = match shape {
+                    _ if to_b => "::std::vec::Vec<_>",
                     ListShape::Vec | ListShape::Slice => "::std::vec::Vec<_>",
                     ListShape::Boxed => "::std::boxed::Box<[_]>",
                     ListShape::VecDeque => "::std::collections::VecDeque<_>",
@@ -403,68 +362,71 @@ impl Cx<'_> {
                     ListShape::BTreeSet => "::std::collections::BTreeSet<_>",
                     ListShape::Array(_) => {
                         return format!(
-                            "{{ let v: ::std::vec::Vec<_> = {e}.into_iter(){map}.collect(); \
+                            "{{ let v: ::std::vec::Vec<_> = {iter}{map}.collect(); \
                              let n = v.len(); match v.try_into() {{ Ok(a) => a, Err(_) => \
                              panic!(\"a list of the wrong length ({{n}} items) for an array\") }} }}"
                         )
                     }
                 };
-                format!("{e}.into_iter(){map}.collect::<{collection}>()")
+                format!("{iter}{map}.collect::<{collection}>()")
             }
             Ty::Map(k, v, shape) => {
                 let (kx, vx) = (format!("k{depth}"), format!("v{depth}"));
-                let name = match shape {
-                    MapShape::HashMap => "HashMap",
-                    MapShape::BTreeMap => "BTreeMap",
+                let collection = match shape {
+                    _ if to_b => "::std::vec::Vec<_>",
+                    MapShape::HashMap => "::std::collections::HashMap<_, _>",
+                    MapShape::BTreeMap => "::std::collections::BTreeMap<_, _>",
                 };
                 format!(
-                    "{e}.into_iter().map(|({kx}, {vx})| ({}, {})).collect::<::std::collections::{name}<_, _>>()",
-                    self.bindings_to_user(&kx, k, d, res),
-                    self.bindings_to_user(&vx, v, d, res)
+                    "{e}.into_iter().map(|({kx}, {vx})| ({}, {})).collect::<{collection}>()",
+                    item(&kx, k),
+                    item(&vx, v)
                 )
             }
-            Ty::Option(t) => format!("{e}.map(|{x}| {})", self.bindings_to_user(&x, t, d, res)),
+            Ty::Option(t) => format!("{e}{}", map_if(t)),
             Ty::Result(ok, err) => {
                 let mut s = e.to_string();
-                if let Some(t) = ok.as_ref().filter(|t| !self.same(t)) {
-                    let _ = write!(s, ".map(|{x}| {})", self.bindings_to_user(&x, t, d, res));
+                if let Some(t) = ok {
+                    s.push_str(&map_if(t));
                 }
                 if let Some(t) = err.as_ref().filter(|t| !self.same(t)) {
-                    let _ = write!(
-                        s,
-                        ".map_err(|{x}| {})",
-                        self.bindings_to_user(&x, t, d, res)
-                    );
+                    let _ = write!(s, ".map_err(|{x}| {})", item(&x, t));
                 }
                 s
             }
             Ty::Tuple(ts) => {
                 let names: Vec<String> = (0..ts.len()).map(|i| format!("{x}_{i}")).collect();
-                let parts: Vec<String> = ts
-                    .iter()
-                    .zip(&names)
-                    .map(|(t, n)| self.bindings_to_user(n, t, d, res))
-                    .collect();
+                let parts = ts.iter().zip(&names).map(|(t, n)| item(n, t));
                 format!(
                     "{{ let {} = {e}; {} }}",
                     tuple_expr(names.iter().cloned()),
-                    tuple_expr(parts.into_iter())
+                    tuple_expr(parts)
                 )
             }
             Ty::Named(i) => match &self.pkg.types[*i].kind {
-                TypeKind::Alias(t) => self.bindings_to_user(e, t, depth, res),
+                TypeKind::Alias(t) => self.convert(dir, e, t, depth, res),
+                TypeKind::Newtype(t) if to_b => self.convert(dir, &format!("{e}.0"), t, depth, res),
                 TypeKind::Newtype(t) => {
                     format!(
                         "{}({})",
                         self.user_type(*i),
-                        self.bindings_to_user(e, t, depth, res)
+                        self.convert(dir, e, t, depth, res)
                     )
                 }
+                _ if to_b => format!("{}::from({e})", self.b_type(*i)),
                 _ => format!("{}::from({e})", self.user_type(*i)),
             },
             Ty::Own(r) | Ty::Borrow(r) => res(e, *r),
+            Ty::Wrapped(t, w) if to_b => {
+                let inner = match w {
+                    Wrapper::Box => format!("(*{e})"),
+                    _ if matches!(t.unwrapped(), Ty::Prim(_)) => format!("(*{e})"),
+                    _ => format!("({e}).clone()"),
+                };
+                self.convert(dir, &inner, t, depth, res)
+            }
             Ty::Wrapped(t, w) => {
-                let inner = self.bindings_to_user(e, t, depth, res);
+                let inner = self.convert(dir, e, t, depth, res);
                 match w {
                     Wrapper::Box => format!("::std::boxed::Box::new({inner})"),
                     Wrapper::Rc => format!("::std::rc::Rc::new({inner})"),
