@@ -2,6 +2,7 @@
 //! work and know nothing of the terminal; `src/commands/` parses and prints.
 
 pub mod build;
+pub mod compose;
 pub mod ctl;
 pub mod fsutil;
 pub mod inspect;

@@ -15,6 +15,7 @@ use std::process::{Command, Stdio};
 use cargo_metadata::{Message, Metadata, MetadataCommand, Package, TargetKind};
 use serde::{Deserialize, Serialize};
 
+use crate::compose;
 use crate::fsutil;
 use crate::sign::{self, keys::Key, par, wasm, ComponentClaimsSpec, SignError};
 pub use settings::{ProjectKind, Settings, WasmTarget};
@@ -91,6 +92,17 @@ pub struct BuildOptions {
     pub locked: bool,
     pub offline: bool,
     pub frozen: bool,
+    /// Compose actors that declare a composition, or only plan it (`compose --explain`).
+    pub compose_mode: ComposeMode,
+}
+
+/// What `build` does with `[package.metadata.wasmcloud.compose]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ComposeMode {
+    #[default]
+    Compose,
+    /// Plan the wiring, write and sign nothing.
+    Explain,
 }
 
 impl BuildOptions {
@@ -108,6 +120,7 @@ impl BuildOptions {
             locked: false,
             offline: false,
             frozen: false,
+            compose_mode: ComposeMode::Compose,
         }
     }
 
@@ -534,6 +547,34 @@ pub struct Built {
     pub subject: String,
     /// True when nothing changed and the signed file was left as it was.
     pub fresh: bool,
+    /// The components this one was composed from, and how they were wired.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub composition: Option<CompositionReport>,
+}
+
+/// One input of a composition.
+#[derive(Debug, Clone, Serialize)]
+pub struct CompositionInput {
+    /// The actor's package for the root, else the plug id.
+    pub id: String,
+    /// `crate:NAME`, `path:FILE`, `oci:REF@DIGEST`, or `root`.
+    pub source: String,
+    pub sha256: String,
+}
+
+/// How an actor was composed.
+#[derive(Debug, Clone, Serialize)]
+pub struct CompositionReport {
+    pub inputs: Vec<CompositionInput>,
+    /// The wiring (empty when a `.wac` document did the wiring).
+    pub wires: Vec<compose::Wire>,
+    /// Instances in the order a `.wac` document would create them.
+    pub instances: Vec<String>,
+    /// Set when a hand-written `.wac` document did the wiring.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wac: Option<PathBuf>,
+    #[serde(skip)]
+    pub plan: Option<(compose::Plan, Vec<String>)>,
 }
 
 /// Progress reported while building.
@@ -558,34 +599,267 @@ pub fn build_actors(
     keys: &mut SigningKeys<'_>,
     events: &mut dyn FnMut(BuildEvent<'_>),
 ) -> Result<Vec<Built>, BuildError> {
+    let actors: Vec<&Project> = projects
+        .iter()
+        .filter(|p| p.kind == ProjectKind::Actor)
+        .collect();
+    // Workspace actors that compositions plug in are built with the actors.
+    let members = if actors.iter().any(|p| p.settings.compose.is_some()) {
+        ws.projects()?
+    } else {
+        Vec::new()
+    };
+    let mut plug_crates: Vec<&Project> = Vec::new();
+    for project in &actors {
+        let Some(settings) = &project.settings.compose else {
+            continue;
+        };
+        for (id, source) in settings.sources().map_err(|e| compose_error(project, e))? {
+            let compose::config::PlugSource::Crate(name) = source else {
+                continue;
+            };
+            let member = members.iter().find(|m| m.package == name).ok_or_else(|| {
+                BuildError::NotBuildable {
+                    package: project.package.clone(),
+                    reason: format!(
+                        "plug `{id}`: crate `{name}` is not a member of this workspace"
+                    ),
+                }
+            })?;
+            if member.kind != ProjectKind::Actor {
+                return Err(BuildError::NotBuildable {
+                    package: project.package.clone(),
+                    reason: format!("plug `{id}`: crate `{name}` is not an actor"),
+                });
+            }
+            if !actors
+                .iter()
+                .chain(&plug_crates)
+                .any(|p| p.package == member.package)
+            {
+                plug_crates.push(member);
+            }
+        }
+    }
     let mut by_target: BTreeMap<&str, Vec<&Project>> = BTreeMap::new();
-    for project in projects.iter().filter(|p| p.kind == ProjectKind::Actor) {
+    for project in actors.iter().chain(&plug_crates) {
         by_target
             .entry(project.target().triple())
             .or_default()
             .push(project);
     }
     let out_dir = ws.target_dir.join("wasmcloud");
-    let mut built = Vec::new();
+    let mut artifacts: BTreeMap<String, PathBuf> = BTreeMap::new();
     for (target, group) in by_target {
         check_target_installed(target, &opts.cwd)?;
         events(BuildEvent::Cargo {
             packages: group.iter().map(|p| p.package.as_str()).collect(),
             target: Some(target),
         });
-        let artifacts = cargo_build(opts, ws, &group, Some(target))?;
-        std::fs::create_dir_all(&out_dir).map_err(io_error(&out_dir))?;
+        let built = cargo_build(opts, ws, &group, Some(target))?;
         for project in group {
-            let artifact = artifacts
+            let artifact = built
                 .get(&project.package)
                 .and_then(|files| files.first())
                 .ok_or_else(|| BuildError::NoArtifact(project.package.clone()))?;
-            let actor = finish_actor(project, artifact, &out_dir, sign_outputs, keys)?;
-            events(BuildEvent::Signed(&actor));
-            built.push(actor);
+            artifacts.insert(project.package.clone(), artifact.clone());
         }
     }
+    std::fs::create_dir_all(&out_dir).map_err(io_error(&out_dir))?;
+    let mut built = Vec::new();
+    for project in actors {
+        let artifact = &artifacts[&project.package];
+        let composition = match &project.settings.compose {
+            Some(settings) => Some(compose_actor(
+                opts,
+                ws,
+                project,
+                settings,
+                artifact,
+                &artifacts,
+                &plug_crates,
+            )?),
+            None if opts.compose_mode == ComposeMode::Explain => continue,
+            None => None,
+        };
+        let actor = match composition {
+            Some((_, report)) if opts.compose_mode == ComposeMode::Explain => Built {
+                package: project.package.clone(),
+                kind: project.kind,
+                path: PathBuf::new(),
+                cargo_artifact: artifact.clone(),
+                hash: String::new(),
+                issuer: String::new(),
+                subject: String::new(),
+                fresh: false,
+                composition: Some(report),
+            },
+            Some((component, report)) => {
+                let mut actor =
+                    finish_actor(project, component, artifact, &out_dir, sign_outputs, keys)?;
+                actor.composition = Some(report);
+                actor
+            }
+            None => {
+                let component = load_component(project, artifact)?;
+                finish_actor(project, component, artifact, &out_dir, sign_outputs, keys)?
+            }
+        };
+        events(BuildEvent::Signed(&actor));
+        built.push(actor);
+    }
     Ok(built)
+}
+
+/// `projects` and the workspace actors their compositions plug in (which need their
+/// generated files as much as the projects do).
+pub fn with_plug_crates(projects: &[Project], members: &[Project]) -> Vec<Project> {
+    let mut all = projects.to_vec();
+    for project in projects {
+        let Some(settings) = &project.settings.compose else {
+            continue;
+        };
+        for spec in settings.plugs.values() {
+            if let Some(name) = &spec.krate {
+                if let Some(member) = members.iter().find(|m| m.package == *name) {
+                    if !all.iter().any(|p| p.package == member.package) {
+                        all.push(member.clone());
+                    }
+                }
+            }
+        }
+    }
+    all
+}
+
+fn compose_error(project: &Project, e: compose::ComposeError) -> BuildError {
+    BuildError::NotBuildable {
+        package: project.package.clone(),
+        reason: e.to_string(),
+    }
+}
+
+/// Composes an actor with its plugs (or, in explain mode, only plans it). Returns the
+/// composed component (empty in explain mode) and the report.
+fn compose_actor(
+    opts: &BuildOptions,
+    ws: &Workspace,
+    project: &Project,
+    settings: &compose::config::ComposeSettings,
+    artifact: &Path,
+    artifacts: &BTreeMap<String, PathBuf>,
+    plug_crates: &[&Project],
+) -> Result<(Vec<u8>, CompositionReport), BuildError> {
+    use compose::config::PlugSource;
+    let fail = |e: compose::ComposeError| compose_error(project, e);
+    let root = compose::Input {
+        id: project.package.clone(),
+        bytes: load_component(project, artifact)?,
+    };
+    let mut inputs = vec![CompositionInput {
+        id: root.id.clone(),
+        source: "root".into(),
+        sha256: sha256_hex(&root.bytes),
+    }];
+    let mut plugs = Vec::new();
+    for (id, source) in settings.sources().map_err(fail)? {
+        let (bytes, described) = match &source {
+            PlugSource::Crate(name) => {
+                let member = plug_crates
+                    .iter()
+                    .copied()
+                    .chain(std::iter::once(project))
+                    .find(|p| p.package == *name);
+                let path = artifacts
+                    .get(name)
+                    .ok_or_else(|| BuildError::NoArtifact(name.clone()))?;
+                let bytes = match member {
+                    Some(member) => load_component(member, path)?,
+                    None => std::fs::read(path).map_err(io_error(path))?,
+                };
+                (bytes, format!("crate:{name}"))
+            }
+            PlugSource::Path(path) => {
+                let full = project.dir().join(path);
+                let bytes = std::fs::read(&full).map_err(io_error(&full))?;
+                (bytes, format!("path:{}", path.display()))
+            }
+            PlugSource::Oci { reference, digest } => {
+                let path = pull_plug(ws, reference, digest).map_err(|reason| {
+                    BuildError::NotBuildable {
+                        package: project.package.clone(),
+                        reason: format!("plug `{id}`: {reason}"),
+                    }
+                })?;
+                let bytes = std::fs::read(&path).map_err(io_error(&path))?;
+                (bytes, format!("oci:{reference}@{digest}"))
+            }
+        };
+        inputs.push(CompositionInput {
+            id: id.clone(),
+            source: described,
+            sha256: sha256_hex(&bytes),
+        });
+        plugs.push(compose::Input { id, bytes });
+    }
+    let _ = opts;
+    let rules = settings.rules().map_err(fail)?;
+    let nodes: Vec<String> = std::iter::once(&root)
+        .chain(&plugs)
+        .map(|i| i.id.clone())
+        .collect();
+    let report = |plan: Option<compose::Plan>, wac: Option<PathBuf>| CompositionReport {
+        inputs: inputs.clone(),
+        wires: plan.as_ref().map(|p| p.wires.clone()).unwrap_or_default(),
+        instances: plan
+            .as_ref()
+            .map(|p| p.instances.iter().map(|i| nodes[*i].clone()).collect())
+            .unwrap_or_default(),
+        wac,
+        plan: plan.map(|p| (p, nodes.clone())),
+    };
+    if let Some(wac) = &settings.wac {
+        let full = project.dir().join(wac);
+        let source = std::fs::read_to_string(&full).map_err(io_error(&full))?;
+        if opts.compose_mode == ComposeMode::Explain {
+            return Ok((Vec::new(), report(None, Some(wac.clone()))));
+        }
+        let bytes = compose::compose_wac(&source, &root, &plugs).map_err(fail)?;
+        return Ok((bytes, report(None, Some(wac.clone()))));
+    }
+    if opts.compose_mode == ComposeMode::Explain {
+        let plan = compose::explain(&root, &plugs, &rules).map_err(fail)?;
+        return Ok((Vec::new(), report(Some(plan), None)));
+    }
+    let composed = compose::compose(&root, &plugs, &rules).map_err(fail)?;
+    Ok((composed.bytes, report(Some(composed.plan), None)))
+}
+
+/// Pulls an OCI plug pinned by manifest digest into `<target-dir>/wasmcloud/plugs/`, once:
+/// a file named by the digest was checked when written.
+fn pull_plug(ws: &Workspace, reference: &str, digest: &str) -> Result<PathBuf, String> {
+    let dir = ws.target_dir.join("wasmcloud/plugs");
+    let path = dir.join(format!("{}.wasm", digest.replace(':', "-")));
+    if path.is_file() {
+        return Ok(path);
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let parsed = crate::oci::parse_reference(reference, true).map_err(|e| e.to_string())?;
+    let options = crate::oci::RegistryOptions {
+        user: std::env::var("WASH_REG_USER").ok(),
+        password: std::env::var("WASH_REG_PASSWORD").ok(),
+        ..Default::default()
+    };
+    crate::oci::pull(
+        &parsed,
+        Some(&path),
+        &dir,
+        Some(digest),
+        &options,
+        std::sync::Arc::new(|_, _| {}),
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(path)
 }
 
 /// Builds the providers among `projects` for this machine and packs each into a signed
@@ -685,6 +959,7 @@ fn pack_provider(
         issuer: stamp.issuer,
         subject: stamp.subject,
         fresh,
+        composition: None,
     })
 }
 
@@ -720,13 +995,8 @@ fn stamp_path(output: &Path) -> PathBuf {
     output.with_file_name(name)
 }
 
-fn finish_actor(
-    project: &Project,
-    artifact: &Path,
-    out_dir: &Path,
-    sign_outputs: bool,
-    keys: &mut SigningKeys<'_>,
-) -> Result<Built, BuildError> {
+/// The component cargo built for an actor: validated, and adapted if it is a wasip1 module.
+fn load_component(project: &Project, artifact: &Path) -> Result<Vec<u8>, BuildError> {
     let bytes = std::fs::read(artifact).map_err(io_error(artifact))?;
     let component = match wasm::kind_of(&bytes) {
         Ok(wasm::WasmKind::Component) => bytes,
@@ -752,6 +1022,19 @@ fn finish_actor(
             path: artifact.display().to_string(),
             reason: e.to_string(),
         })?;
+    Ok(component)
+}
+
+/// Writes an actor's component to `<out>/<name>.wasm` and signs it into `<name>_s.wasm`
+/// (unless the last signing was of the same bytes with the same claims).
+fn finish_actor(
+    project: &Project,
+    component: Vec<u8>,
+    artifact: &Path,
+    out_dir: &Path,
+    sign_outputs: bool,
+    keys: &mut SigningKeys<'_>,
+) -> Result<Built, BuildError> {
     let hash = wasm::module_hash(&component).map_err(SignError::from)?;
 
     // The component as built (adapted if need be), beside the signed one.
@@ -771,6 +1054,7 @@ fn finish_actor(
             issuer: String::new(),
             subject: String::new(),
             fresh: false,
+            composition: None,
         });
     }
 
@@ -809,6 +1093,7 @@ fn finish_actor(
         issuer: stamp.issuer,
         subject: stamp.subject,
         fresh,
+        composition: None,
     })
 }
 

@@ -83,6 +83,8 @@ pub struct Settings {
     /// Interface crates (path dependencies) this actor calls through client types.
     #[serde(default)]
     pub uses: Vec<String>,
+    /// Components to compose this actor with (`[package.metadata.wasmcloud.compose]`).
+    pub compose: Option<crate::compose::config::ComposeSettings>,
 }
 
 impl Settings {

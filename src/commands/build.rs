@@ -84,7 +84,9 @@ pub fn run(args: BuildArgs, out: &Output) -> anyhow::Result<()> {
         return Err(build::BuildError::NothingToBuild.into());
     }
     // Generated WIT and glue first: the actors compile against them.
-    let generated = sync::sync(&opts.cargo, &cwd, &projects, &ws.projects()?, Mode::Write)?;
+    let members = ws.projects()?;
+    let to_sync = build::with_plug_crates(&projects, &members);
+    let generated = sync::sync(&opts.cargo, &cwd, &to_sync, &members, Mode::Write)?;
     for file in generated.iter().filter(|f| f.changed) {
         let path = file.path.strip_prefix(&cwd).unwrap_or(&file.path);
         out.note(&format!("{:>12} {}", "Generated", path.display()));

@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod claims;
+pub mod compose;
 pub mod ctl;
 pub mod inspect;
 pub mod keys;
@@ -49,6 +50,8 @@ pub struct Cli {
 pub enum Command {
     /// Build actors with cargo into signed components (in <target-dir>/wasmcloud/)
     Build(build::BuildArgs),
+    /// Compose components into one: the actors' [package.metadata.wasmcloud.compose], or files
+    Compose(compose::ComposeArgs),
     /// Move a wash project's wasmcloud.toml settings into Cargo.toml
     Migrate(migrate::MigrateArgs),
     /// Create an actor or interface project from a built-in template
@@ -72,6 +75,7 @@ pub enum Command {
 pub fn run(cli: Cli, out: &Output) -> anyhow::Result<()> {
     match cli.command {
         Command::Build(args) => build::run(args, out),
+        Command::Compose(args) => compose::run(args, out),
         Command::Ctl(args) => ctl::run(args, out),
         Command::Keys(args) => keys::run(args, out),
         Command::Migrate(args) => migrate::run(args, out),

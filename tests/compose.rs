@@ -1,0 +1,535 @@
+//! `compose`: real components (encoded from WIT with wit-component, or built from the
+//! `compose-ws` fixture) wired transitively, checked with wasmparser and wit-component, side
+//! by side with wac-graph's one-level `plug`; every wiring error names what it is about.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use support::{Run, Sandbox};
+use wit_component::{ComponentEncoder, StringEncoding};
+use wit_parser::{LiftLowerAbi, ManglingAndAbi, Resolve};
+
+/// The WASI interface the chain's last link imports, left to the host.
+const WASI: &str = "package wasi:cli@0.2.0;
+interface environment { get-environment: func() -> list<tuple<string, string>>; }";
+
+/// A real component for `world` of the WIT package `wit` (a core module that traps if
+/// called, with the world's imports and exports).
+fn component(wit: &str, world: &str) -> Vec<u8> {
+    let mut resolve = Resolve::default();
+    resolve.push_str("wasi.wit", WASI).unwrap();
+    let pkg = resolve.push_str("test.wit", wit).unwrap();
+    let world = resolve.select_world(&[pkg], Some(world)).unwrap();
+    let mut module =
+        wit_component::dummy_module(&resolve, world, ManglingAndAbi::Legacy(LiftLowerAbi::Sync));
+    wit_component::embed_component_metadata(&mut module, &resolve, world, StringEncoding::UTF8)
+        .unwrap();
+    ComponentEncoder::default()
+        .module(&module)
+        .unwrap()
+        .validate(true)
+        .encode()
+        .unwrap()
+}
+
+/// root → a → b → host: the root imports `a`, plug `a` imports `b`, plug `b` imports WASI.
+const CHAIN: &str = "package test:chain@0.1.0;
+interface a { hello: func(name: string) -> string; }
+interface b { count: func() -> u32; }
+interface run { go: func() -> string; }
+world root { import a; export run; }
+world plug-a { import b; export a; }
+world plug-b { import wasi:cli/environment@0.2.0; export b; }
+world plug-b2 { export b; }
+world plug-a-loop { import b; export a; }
+world plug-b-loop { import a; export b; }
+";
+
+fn write(sandbox: &Sandbox, name: &str, bytes: &[u8]) -> PathBuf {
+    sandbox.write(name, bytes)
+}
+
+fn chain(sandbox: &Sandbox) {
+    write(sandbox, "root.wasm", &component(CHAIN, "root"));
+    write(sandbox, "a.wasm", &component(CHAIN, "plug-a"));
+    write(sandbox, "b.wasm", &component(CHAIN, "plug-b"));
+}
+
+/// Import and export names of a component.
+fn world_names(bytes: &[u8]) -> (Vec<String>, Vec<String>) {
+    let wit_component::DecodedWasm::Component(resolve, world) =
+        wit_component::decode(bytes).expect("decodes")
+    else {
+        panic!("not a component")
+    };
+    let w = &resolve.worlds[world];
+    let names = |items: &wit_parser::IndexMap<wit_parser::WorldKey, wit_parser::WorldItem>| {
+        let mut v: Vec<String> = items
+            .iter()
+            .filter(|(_, item)| !matches!(item, wit_parser::WorldItem::Type { .. }))
+            .map(|(k, _)| resolve.name_world_key(k))
+            .collect();
+        v.sort();
+        v
+    };
+    (names(&w.imports), names(&w.exports))
+}
+
+fn validate(bytes: &[u8]) {
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(bytes)
+        .expect("a valid component");
+}
+
+fn compose(sandbox: &Sandbox, args: &[&str]) -> Run {
+    let mut all = vec!["compose"];
+    all.extend_from_slice(args);
+    sandbox.run(&all)
+}
+
+#[test]
+fn a_three_level_chain_composes_transitively() {
+    let sandbox = Sandbox::new();
+    chain(&sandbox);
+    let json = compose(
+        &sandbox,
+        &[
+            "root.wasm",
+            "--plug",
+            "a.wasm",
+            "--plug",
+            "b.wasm",
+            "-d",
+            "out.wasm",
+            "-o",
+            "json",
+        ],
+    )
+    .ok()
+    .json();
+    let out = std::fs::read(sandbox.file("out.wasm")).unwrap();
+    validate(&out);
+    let (imports, exports) = world_names(&out);
+    assert_eq!(imports, ["wasi:cli/environment@0.2.0"]);
+    assert_eq!(exports, ["test:chain/run@0.1.0"]);
+    let wires = json["wires"].as_array().unwrap();
+    assert_eq!(wires.len(), 3, "{json}");
+    assert_eq!(wires[0]["consumer"], "root");
+    assert_eq!(wires[0]["source"]["plug"], "a");
+    assert_eq!(wires[1]["consumer"], "a");
+    assert_eq!(wires[1]["source"]["plug"], "b");
+    assert_eq!(wires[2]["source"]["kind"], "host");
+
+    // wac's `plug` wires one level only: the root's import from `a` (which we wire too),
+    // but b's export never reaches a, so `test:chain/b` stays an import and b is dropped.
+    let by_wac = wac_plug(
+        &sandbox.file("root.wasm"),
+        &[sandbox.file("a.wasm"), sandbox.file("b.wasm")],
+    );
+    validate(&by_wac);
+    let (wac_imports, wac_exports) = world_names(&by_wac);
+    assert_eq!(wac_exports, exports);
+    assert_eq!(wac_imports, ["test:chain/b@0.1.0"]);
+    assert!(!imports.contains(&"test:chain/a@0.1.0".to_string()));
+}
+
+/// `wac plug` semantics, through wac-graph's library form.
+fn wac_plug(socket: &Path, plugs: &[PathBuf]) -> Vec<u8> {
+    use wac_graph::{types::Package, CompositionGraph, EncodeOptions};
+    let mut graph = CompositionGraph::new();
+    let package = Package::from_file("socket", None, socket, graph.types_mut()).unwrap();
+    let socket = graph.register_package(package).unwrap();
+    let mut ids = Vec::new();
+    for (i, plug) in plugs.iter().enumerate() {
+        let package =
+            Package::from_file(&format!("plug:p{i}"), None, plug, graph.types_mut()).unwrap();
+        ids.push(graph.register_package(package).unwrap());
+    }
+    wac_graph::plug(&mut graph, ids, socket).unwrap();
+    graph.encode(EncodeOptions::default()).unwrap()
+}
+
+#[test]
+fn explain_prints_the_wiring_and_writes_nothing() {
+    let sandbox = Sandbox::new();
+    chain(&sandbox);
+    let before = sandbox.entries();
+    let run = compose(
+        &sandbox,
+        &[
+            "root.wasm",
+            "--plug",
+            "a.wasm",
+            "--plug",
+            "b.wasm",
+            "--explain",
+        ],
+    )
+    .ok();
+    assert!(
+        run.stdout.contains("root\n  test:chain/a@0.1.0"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("<- a"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("wasi:cli/environment@0.2.0  <- host"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(sandbox.entries(), before);
+}
+
+#[test]
+fn two_exporters_of_one_import_is_an_error_naming_both_and_the_fix() {
+    let sandbox = Sandbox::new();
+    chain(&sandbox);
+    write(&sandbox, "b2.wasm", &component(CHAIN, "plug-b2"));
+    let run = compose(
+        &sandbox,
+        &[
+            "root.wasm",
+            "--plug",
+            "a.wasm",
+            "--plug",
+            "b.wasm",
+            "--plug",
+            "b2.wasm",
+            "-d",
+            "out.wasm",
+        ],
+    )
+    .fails();
+    let error = run.error();
+    assert!(
+        error.contains("`a` imports `test:chain/b@0.1.0`"),
+        "{error}"
+    );
+    assert!(
+        error.contains("`b` (as `test:chain/b@0.1.0`) and `b2`"),
+        "{error}"
+    );
+    assert!(error.contains("\"test:chain/b@0.1.0\" = \"b\""), "{error}");
+    assert!(!sandbox.file("out.wasm").exists());
+    // The wire the message suggests settles it.
+    compose(
+        &sandbox,
+        &[
+            "root.wasm",
+            "--plug",
+            "a.wasm",
+            "--plug",
+            "b.wasm",
+            "--plug",
+            "b2.wasm",
+            "--wire",
+            "test:chain/b=b2",
+            "-d",
+            "out.wasm",
+        ],
+    )
+    .ok();
+    let (imports, _) = world_names(&std::fs::read(sandbox.file("out.wasm")).unwrap());
+    assert!(imports.is_empty(), "b2 imports nothing: {imports:?}");
+}
+
+#[test]
+fn an_unsatisfied_import_names_the_import_and_who_needs_it() {
+    let sandbox = Sandbox::new();
+    chain(&sandbox);
+    let run = compose(
+        &sandbox,
+        &["root.wasm", "--plug", "a.wasm", "-d", "out.wasm"],
+    )
+    .fails();
+    let error = run.error();
+    assert!(
+        error.contains("`a` imports `test:chain/b@0.1.0`, which no plug exports"),
+        "{error}"
+    );
+    assert!(
+        error.contains("host = [\"wasi:*\", \"wasmcloud:*\"]"),
+        "{error}"
+    );
+    // Not strict: the import stays an import.
+    compose(
+        &sandbox,
+        &[
+            "root.wasm",
+            "--plug",
+            "a.wasm",
+            "--no-strict",
+            "-d",
+            "out.wasm",
+        ],
+    )
+    .ok();
+    let (imports, _) = world_names(&std::fs::read(sandbox.file("out.wasm")).unwrap());
+    assert_eq!(imports, ["test:chain/b@0.1.0"]);
+    // Or a host pattern covers it.
+    compose(
+        &sandbox,
+        &[
+            "root.wasm",
+            "--plug",
+            "a.wasm",
+            "--host",
+            "test:chain/b*",
+            "-d",
+            "out2.wasm",
+        ],
+    )
+    .ok();
+}
+
+#[test]
+fn a_cycle_is_an_error_that_prints_it() {
+    let sandbox = Sandbox::new();
+    write(&sandbox, "root.wasm", &component(CHAIN, "root"));
+    write(&sandbox, "a.wasm", &component(CHAIN, "plug-a-loop"));
+    write(&sandbox, "b.wasm", &component(CHAIN, "plug-b-loop"));
+    let run = compose(
+        &sandbox,
+        &[
+            "root.wasm",
+            "--plug",
+            "a.wasm",
+            "--plug",
+            "b.wasm",
+            "-d",
+            "out.wasm",
+        ],
+    )
+    .fails();
+    assert!(run.error().contains("cycle: a → b → a"), "{}", run.stderr);
+}
+
+#[test]
+fn versions_that_do_not_fit_are_named() {
+    let sandbox = Sandbox::new();
+    chain(&sandbox);
+    let newer = CHAIN.replace("package test:chain@0.1.0;", "package test:chain@0.2.0;");
+    write(&sandbox, "b.wasm", &component(&newer, "plug-b2"));
+    let run = compose(
+        &sandbox,
+        &[
+            "root.wasm",
+            "--plug",
+            "a.wasm",
+            "--plug",
+            "b.wasm",
+            "-d",
+            "out.wasm",
+        ],
+    )
+    .fails();
+    let error = run.error();
+    assert!(
+        error.contains("`a` imports `test:chain/b@0.1.0`"),
+        "{error}"
+    );
+    assert!(
+        error.contains("`b` exports `test:chain/b@0.2.0`"),
+        "{error}"
+    );
+    assert!(error.contains("not semver-compatible"), "{error}");
+
+    // 0.1.0 and 0.1.1 are compatible, unless versions must be exact.
+    let patch = CHAIN.replace("package test:chain@0.1.0;", "package test:chain@0.1.1;");
+    write(&sandbox, "b.wasm", &component(&patch, "plug-b2"));
+    compose(
+        &sandbox,
+        &[
+            "root.wasm",
+            "--plug",
+            "a.wasm",
+            "--plug",
+            "b.wasm",
+            "-d",
+            "out.wasm",
+        ],
+    )
+    .ok();
+    let run = compose(
+        &sandbox,
+        &[
+            "root.wasm",
+            "--plug",
+            "a.wasm",
+            "--plug",
+            "b.wasm",
+            "--exact-versions",
+            "-d",
+            "out.wasm",
+        ],
+    )
+    .fails();
+    assert!(run.error().contains("semver = \"exact\""), "{}", run.stderr);
+}
+
+#[test]
+fn emitted_wac_composes_the_same_through_the_escape_hatch() {
+    let sandbox = Sandbox::new();
+    chain(&sandbox);
+    let plugs = ["--plug", "a.wasm", "--plug", "b.wasm"];
+    let mut args = vec!["root.wasm"];
+    args.extend(plugs);
+    args.extend(["--emit-wac", "chain.wac"]);
+    compose(&sandbox, &args).ok();
+    let wac = std::fs::read_to_string(sandbox.file("chain.wac")).unwrap();
+    assert!(wac.contains("let a-instance = new plug:a {"), "{wac}");
+    assert!(!sandbox.file("root_composed.wasm").exists());
+
+    let mut direct = vec!["root.wasm"];
+    direct.extend(plugs);
+    direct.extend(["-d", "direct.wasm"]);
+    compose(&sandbox, &direct).ok();
+    let mut via_wac = vec!["root.wasm"];
+    via_wac.extend(plugs);
+    via_wac.extend(["--wac", "chain.wac", "-d", "via-wac.wasm"]);
+    compose(&sandbox, &via_wac).ok();
+    let direct = std::fs::read(sandbox.file("direct.wasm")).unwrap();
+    let via_wac = std::fs::read(sandbox.file("via-wac.wasm")).unwrap();
+    validate(&via_wac);
+    assert_eq!(world_names(&direct), world_names(&via_wac));
+
+    // A .wac naming a package nobody supplied is an error.
+    std::fs::write(sandbox.file("bad.wac"), wac.replace("plug:b", "plug:zzz")).unwrap();
+    let mut bad = vec!["root.wasm"];
+    bad.extend(plugs);
+    bad.extend(["--wac", "bad.wac", "-d", "bad.wasm"]);
+    let run = compose(&sandbox, &bad).fails();
+    assert!(run.error().contains("plug:zzz"), "{}", run.stderr);
+}
+
+#[test]
+fn bad_inputs_fail_cleanly() {
+    let sandbox = Sandbox::new();
+    chain(&sandbox);
+    sandbox.write("junk.wasm", b"not wasm at all");
+    let run = compose(
+        &sandbox,
+        &["root.wasm", "--plug", "junk.wasm", "-d", "out.wasm"],
+    )
+    .fails();
+    assert!(
+        run.error().contains("`junk` is not a component"),
+        "{}",
+        run.stderr
+    );
+    let truncated = &component(CHAIN, "plug-b")[..40];
+    sandbox.write("cut.wasm", truncated);
+    let run = compose(
+        &sandbox,
+        &["root.wasm", "--plug", "cut.wasm", "-d", "out.wasm"],
+    )
+    .fails();
+    assert!(
+        run.error().contains("`cut` is not a component"),
+        "{}",
+        run.stderr
+    );
+    let run = compose(&sandbox, &["root.wasm", "--plug", "missing.wasm"]).fails();
+    assert!(run.error().contains("missing.wasm"), "{}", run.stderr);
+    let run = compose(
+        &sandbox,
+        &[
+            "root.wasm",
+            "--plug",
+            "a.wasm",
+            "--plug",
+            "b.wasm",
+            "--wire",
+            "test:chain/b=nobody",
+        ],
+    )
+    .fails();
+    assert!(
+        run.error().contains("`nobody`, which is not a plug"),
+        "{}",
+        run.stderr
+    );
+    let run = compose(
+        &sandbox,
+        &[
+            "root.wasm",
+            "--plug",
+            "a.wasm",
+            "--plug",
+            "b.wasm",
+            "--wire",
+            "x:y/z=b",
+        ],
+    )
+    .fails();
+    assert!(
+        run.error().contains("`x:y/z` matches no import"),
+        "{}",
+        run.stderr
+    );
+    assert!(!sandbox.file("out.wasm").exists() && !sandbox.file("root_composed.wasm").exists());
+}
+
+#[test]
+fn a_workspace_actor_is_composed_with_its_sibling_by_one_build() {
+    let sandbox = Sandbox::new();
+    let ws = sandbox.path().join("compose-ws");
+    support::copy_dir(&support::fixtures_dir().join("compose-ws"), &ws);
+    let json = sandbox
+        .run_with(&["build", "-p", "greeter-app", "-o", "json"], |cmd| {
+            cmd.current_dir(&ws)
+                .env("CARGO_TARGET_DIR", support::shared_build_cache());
+        })
+        .ok()
+        .json();
+    let artifact = &json["artifacts"][0];
+    assert_eq!(artifact["package"], "greeter-app");
+    let composition = &artifact["composition"];
+    assert_eq!(
+        composition["inputs"][1]["source"], "crate:greeter-impl",
+        "{json}"
+    );
+    assert_eq!(
+        composition["inputs"][1]["sha256"].as_str().unwrap().len(),
+        64
+    );
+    assert!(
+        composition["wires"].as_array().unwrap().iter().any(|w| {
+            w["import"] == "acme:greeter-api/greeter@0.1.0" && w["source"]["plug"] == "greeter"
+        }),
+        "{json}"
+    );
+    let bytes = std::fs::read(artifact["path"].as_str().unwrap()).unwrap();
+    validate(&bytes);
+    let (imports, exports) = world_names(&bytes);
+    assert!(
+        imports.iter().all(|i| i.starts_with("wasi:")),
+        "{imports:?}"
+    );
+    assert!(
+        exports
+            .iter()
+            .any(|e| e.starts_with("wasi:http/incoming-handler@")),
+        "{exports:?}"
+    );
+    // The composed component is what was signed.
+    let token = wascap::wasm::extract_claims(&bytes)
+        .unwrap()
+        .expect("signed");
+    assert!(
+        wascap::jwt::validate_token::<wascap::jwt::Component>(&token.jwt)
+            .unwrap()
+            .signature_valid
+    );
+
+    // A second build changes nothing.
+    let again = sandbox
+        .run_with(&["build", "-p", "greeter-app", "-o", "json"], |cmd| {
+            cmd.current_dir(&ws)
+                .env("CARGO_TARGET_DIR", support::shared_build_cache());
+        })
+        .ok()
+        .json();
+    assert_eq!(again["artifacts"][0]["fresh"], true, "{again}");
+}
