@@ -533,3 +533,81 @@ fn a_workspace_actor_is_composed_with_its_sibling_by_one_build() {
         .json();
     assert_eq!(again["artifacts"][0]["fresh"], true, "{again}");
 }
+
+#[test]
+fn an_oci_plug_pinned_by_digest_is_pulled_and_composed() {
+    let registry = support::Registry::start();
+    let sandbox = Sandbox::new();
+    chain(&sandbox);
+    let reference = format!("{}/plugs/b:0.1.0", registry.host());
+    let pushed = sandbox
+        .run(&["push", &reference, "b.wasm", "-o", "json"])
+        .ok()
+        .json();
+    let digest = pushed["digest"].as_str().unwrap().to_string();
+
+    // The `compose-ws` greeter app, composed with its greeter pulled from the registry
+    // instead of built from the sibling crate. (`b`'s digest serves as a wrong pin.)
+    let ws = sandbox.path().join("compose-ws");
+    support::copy_dir(&support::fixtures_dir().join("compose-ws"), &ws);
+    let build = |ws: &Path| {
+        sandbox.run_with(&["build", "-p", "greeter-impl", "-o", "json"], |cmd| {
+            cmd.current_dir(ws)
+                .env("CARGO_TARGET_DIR", support::shared_build_cache());
+        })
+    };
+    let greeter = build(&ws).ok().json();
+    let greeter_wasm = greeter["artifacts"][0]["path"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let greeter_ref = format!("{}/plugs/greeter:0.1.0", registry.host());
+    let pushed = sandbox
+        .run(&["push", &greeter_ref, &greeter_wasm, "-o", "json"])
+        .ok()
+        .json();
+    let greeter_digest = pushed["digest"].as_str().unwrap().to_string();
+
+    let manifest = ws.join("greeter-app/Cargo.toml");
+    let original = std::fs::read_to_string(&manifest).unwrap();
+    let with_oci = |digest: &str| {
+        original.replace(
+            "greeter = { crate = \"greeter-impl\" }",
+            &format!("greeter = {{ oci = \"{greeter_ref}\", digest = \"{digest}\" }}"),
+        )
+    };
+    let app_build = || {
+        sandbox.run_with(&["build", "-p", "greeter-app", "-o", "json"], |cmd| {
+            cmd.current_dir(&ws)
+                .env("CARGO_TARGET_DIR", support::shared_build_cache());
+        })
+    };
+    // A digest that is not the manifest's: refused, nothing composed. (Pulls are cached by
+    // digest only once checked, so a shared target directory is safe.)
+    std::fs::write(&manifest, with_oci(&digest)).unwrap();
+    let run = app_build();
+    assert_eq!(run.status.code(), Some(1), "{}", run.stderr);
+    let error: serde_json::Value =
+        serde_json::from_str(run.stderr.lines().last().unwrap()).unwrap();
+    let error = error["error"].as_str().unwrap();
+    assert!(error.contains("plug `greeter`: digest mismatch"), "{error}");
+
+    std::fs::write(&manifest, with_oci(&greeter_digest)).unwrap();
+    let json = app_build().ok().json();
+    let composition = &json["artifacts"][0]["composition"];
+    assert_eq!(
+        composition["inputs"][1]["source"],
+        format!("oci:{greeter_ref}@{greeter_digest}").as_str(),
+        "{json}"
+    );
+    let bytes = std::fs::read(json["artifacts"][0]["path"].as_str().unwrap()).unwrap();
+    let (imports, _) = world_names(&bytes);
+    assert!(
+        imports.iter().all(|i| i.starts_with("wasi:")),
+        "{imports:?}"
+    );
+
+    // The pull is cached by digest: with the registry gone, the build still composes.
+    drop(registry);
+    app_build().ok();
+}
