@@ -144,8 +144,16 @@ pub fn run(args: BuildArgs, out: &Output) -> anyhow::Result<()> {
                 (false, ProjectKind::Provider) => "Packed",
                 (false, _) => "Signed",
             };
+            let composed = actor
+                .composition
+                .as_ref()
+                .map(|c| {
+                    let plugs: Vec<&str> = c.inputs[1..].iter().map(|i| i.id.as_str()).collect();
+                    format!(" (composed with {})", plugs.join(", "))
+                })
+                .unwrap_or_default();
             out.note(&format!(
-                "{verb:>12} {} -> {}",
+                "{verb:>12} {} -> {}{composed}",
                 actor.package,
                 actor.path.display()
             ));
