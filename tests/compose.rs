@@ -611,3 +611,85 @@ fn an_oci_plug_pinned_by_digest_is_pulled_and_composed() {
     drop(registry);
     app_build().ok();
 }
+
+#[test]
+fn workspace_explain_emit_wac_and_the_wac_escape_hatch() {
+    let sandbox = Sandbox::new();
+    let ws = sandbox.path().join("compose-ws");
+    support::copy_dir(&support::fixtures_dir().join("compose-ws"), &ws);
+    let run = |args: &[&str]| {
+        sandbox.run_with(args, |cmd| {
+            cmd.current_dir(&ws)
+                .env("CARGO_TARGET_DIR", support::shared_build_cache());
+        })
+    };
+    // Explain plans from the built inputs and signs nothing.
+    let explained = run(&["compose", "-p", "greeter-app", "--explain"]).ok();
+    assert!(
+        explained
+            .stdout
+            .contains("greeter-app:\ngreeter-app\n  acme:greeter-api/greeter@0.1.0"),
+        "{}",
+        explained.stdout
+    );
+    assert!(
+        explained.stdout.contains("<- greeter"),
+        "{}",
+        explained.stdout
+    );
+    run(&[
+        "compose",
+        "-p",
+        "greeter-app",
+        "--emit-wac",
+        "greeter-app/app.wac",
+    ])
+    .ok();
+    let wac = std::fs::read_to_string(ws.join("greeter-app/app.wac")).unwrap();
+    assert!(wac.contains("new plug:greeter"), "{wac}");
+
+    // The greeter as a file plug, wired by the emitted document.
+    let impl_built = run(&["build", "-p", "greeter-impl", "-o", "json"])
+        .ok()
+        .json();
+    std::fs::copy(
+        impl_built["artifacts"][0]["path"].as_str().unwrap(),
+        ws.join("greeter-app/greeter.wasm"),
+    )
+    .unwrap();
+    let manifest = ws.join("greeter-app/Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap().replace(
+        "greeter = { crate = \"greeter-impl\" }",
+        "greeter = { path = \"greeter.wasm\" }",
+    );
+    let text = text.replace(
+        "[package.metadata.wasmcloud.compose.plugs]",
+        "[package.metadata.wasmcloud.compose]\nwac = \"app.wac\"\n\n[package.metadata.wasmcloud.compose.plugs]",
+    );
+    std::fs::write(&manifest, text).unwrap();
+    let json = run(&["build", "-p", "greeter-app", "-o", "json"])
+        .ok()
+        .json();
+    let composition = &json["artifacts"][0]["composition"];
+    assert_eq!(composition["wac"], "app.wac", "{json}");
+    assert_eq!(
+        composition["inputs"][1]["source"], "path:greeter.wasm",
+        "{json}"
+    );
+    let bytes = std::fs::read(json["artifacts"][0]["path"].as_str().unwrap()).unwrap();
+    validate(&bytes);
+    let (imports, exports) = world_names(&bytes);
+    assert!(
+        imports.iter().all(|i| i.starts_with("wasi:")),
+        "{imports:?}"
+    );
+    assert!(exports
+        .iter()
+        .any(|e| e.starts_with("wasi:http/incoming-handler@")));
+
+    // A broken document is an error naming it.
+    std::fs::write(ws.join("greeter-app/app.wac"), "package x:y;\nlet = ;").unwrap();
+    let run = run(&["build", "-p", "greeter-app"]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(run.stderr.contains("the .wac document"), "{}", run.stderr);
+}
