@@ -4,6 +4,7 @@
 pub mod build;
 pub mod compose;
 pub mod ctl;
+pub mod dev;
 pub mod fsutil;
 pub mod inspect;
 pub mod oci;

@@ -8,7 +8,8 @@ use serde_json::json;
 use super::{claims::signing_keys, KeyDirArgs, PackageArgs};
 use crate::output::Output;
 use cargo_wasmcloud::build::{self, BuildEvent, Profile, ProjectKind, Workspace};
-use cargo_wasmcloud::sign::keys::{KeyDir, KeyKind};
+use cargo_wasmcloud::sign::keys::{Key, KeyDir, KeyKind};
+use cargo_wasmcloud::sign::SignError;
 use cargo_wasmcloud::witgen::sync::{self, Mode};
 
 #[derive(Debug, Args)]
@@ -54,6 +55,34 @@ pub struct BuildArgs {
 
     #[command(flatten)]
     dir: KeyDirArgs,
+}
+
+/// The issuer and subject keys of a project: from its `key-directory` setting (unless
+/// `--keys-dir` is given), else `--keys-dir`, `WASH_KEYS` or `~/.wash/keys`.
+pub fn project_keys(
+    dir: &KeyDirArgs,
+    generate: bool,
+    out: &Output,
+    project: &build::Project,
+) -> Result<(Key, Key), SignError> {
+    let keys = match &project.settings.key_directory {
+        Some(own) if dir.keys_dir.is_none() => KeyDir::at(project.dir().join(own)),
+        _ => dir.resolve()?,
+    };
+    // Components are subjects with module keys, providers with service keys.
+    let subject_kind = match project.kind {
+        ProjectKind::Provider => KeyKind::Service,
+        _ => KeyKind::Module,
+    };
+    Ok(signing_keys(
+        &keys,
+        project.settings.issuer.as_deref(),
+        project.settings.subject.as_deref(),
+        &project.artifact,
+        subject_kind,
+        generate,
+        out,
+    )?)
 }
 
 pub fn run(args: BuildArgs, out: &Output) -> anyhow::Result<()> {
@@ -106,32 +135,7 @@ pub fn run(args: BuildArgs, out: &Output) -> anyhow::Result<()> {
     }
 
     let generate = !args.disable_keygen;
-    let mut keys_for = |project: &build::Project| {
-        let dir = match &project.settings.key_directory {
-            Some(dir) if args.dir.keys_dir.is_none() => KeyDir::at(
-                project
-                    .manifest_path
-                    .parent()
-                    .map(|p| p.join(dir))
-                    .unwrap_or(dir.clone()),
-            ),
-            _ => args.dir.resolve()?,
-        };
-        // Components are subjects with module keys, providers with service keys.
-        let subject_kind = match project.kind {
-            ProjectKind::Provider => KeyKind::Service,
-            _ => KeyKind::Module,
-        };
-        Ok(signing_keys(
-            &dir,
-            project.settings.issuer.as_deref(),
-            project.settings.subject.as_deref(),
-            &project.artifact,
-            subject_kind,
-            generate,
-            out,
-        )?)
-    };
+    let mut keys_for = |project: &build::Project| project_keys(&args.dir, generate, out, project);
     let mut events = |event: BuildEvent<'_>| match event {
         BuildEvent::Cargo { packages, target } => out.detail(&format!(
             "cargo build --target {} for {}",

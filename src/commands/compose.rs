@@ -7,12 +7,11 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use serde_json::json;
 
-use super::{claims::signing_keys, KeyDirArgs, PackageArgs};
+use super::{KeyDirArgs, PackageArgs};
 use crate::output::Output;
 use cargo_wasmcloud::build::{self, ComposeMode, Profile, ProjectKind, Workspace};
 use cargo_wasmcloud::compose::{self, Input, Rules, Semver, Source, Target, Wire, WireRule};
 use cargo_wasmcloud::fsutil;
-use cargo_wasmcloud::sign::keys::KeyKind;
 use cargo_wasmcloud::witgen::sync;
 
 #[derive(Debug, Args)]
@@ -182,18 +181,8 @@ fn workspace(args: &ComposeArgs, out: &Output) -> anyhow::Result<()> {
         args.emit_wac.is_none() || projects.len() == 1,
         "--emit-wac writes one document: choose one actor with -p"
     );
-    let mut keys_for = |project: &build::Project| {
-        let dir = args.dir.resolve()?;
-        Ok(signing_keys(
-            &dir,
-            project.settings.issuer.as_deref(),
-            project.settings.subject.as_deref(),
-            &project.artifact,
-            KeyKind::Module,
-            true,
-            out,
-        )?)
-    };
+    let mut keys_for =
+        |project: &build::Project| super::build::project_keys(&args.dir, true, out, project);
     let mut events = |event: build::BuildEvent<'_>| {
         if let build::BuildEvent::Signed(actor) = event {
             if opts.compose_mode == ComposeMode::Compose {

@@ -1,99 +1,22 @@
 //! `ctl`: talk to the hosts of a wasmCloud 1.x lattice over NATS.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use serde_json::json;
 
+use super::CtlConnArgs;
 use crate::output::Output;
-use cargo_wasmcloud::ctl::{file_reference, CtlOptions, Lattice, Link, ScaleRequest};
+use cargo_wasmcloud::ctl::{file_reference, Lattice, Link, ScaleRequest};
 
 #[derive(Debug, Args)]
 pub struct CtlArgs {
     #[command(flatten)]
-    conn: ConnArgs,
+    conn: CtlConnArgs,
 
     #[command(subcommand)]
     command: CtlCommand,
-}
-
-/// Connection options, named as wash names them.
-#[derive(Debug, Clone, Args)]
-struct ConnArgs {
-    /// NATS host of the lattice
-    #[arg(
-        short = 'r',
-        long,
-        env = "WASMCLOUD_CTL_HOST",
-        default_value = "127.0.0.1",
-        global = true
-    )]
-    ctl_host: String,
-
-    /// NATS port of the lattice
-    #[arg(
-        short = 'p',
-        long,
-        env = "WASMCLOUD_CTL_PORT",
-        default_value_t = 4222,
-        global = true
-    )]
-    ctl_port: u16,
-
-    /// JWT for NATS (with --ctl-seed)
-    #[arg(long, env = "WASMCLOUD_CTL_JWT", hide_env_values = true, global = true)]
-    ctl_jwt: Option<String>,
-
-    /// Seed for NATS nkey authentication
-    #[arg(
-        long,
-        env = "WASMCLOUD_CTL_SEED",
-        hide_env_values = true,
-        global = true
-    )]
-    ctl_seed: Option<String>,
-
-    /// NATS credentials file
-    #[arg(long, env = "WASH_CTL_CREDS", global = true)]
-    ctl_credsfile: Option<PathBuf>,
-
-    /// Lattice name
-    #[arg(
-        short = 'x',
-        long,
-        env = "WASMCLOUD_LATTICE",
-        default_value = "default",
-        global = true
-    )]
-    lattice: String,
-
-    /// How long to wait for answers
-    #[arg(
-        short = 't',
-        long,
-        env = "WASMCLOUD_CTL_TIMEOUT_MS",
-        default_value_t = 2000,
-        global = true
-    )]
-    timeout_ms: u64,
-}
-
-impl ConnArgs {
-    fn connect(&self) -> anyhow::Result<Lattice> {
-        let opts = CtlOptions {
-            host: self.ctl_host.clone(),
-            port: self.ctl_port,
-            jwt: self.ctl_jwt.clone(),
-            seed: self.ctl_seed.clone(),
-            credsfile: self.ctl_credsfile.clone(),
-            lattice: self.lattice.clone(),
-            timeout: Duration::from_millis(self.timeout_ms),
-            ..Default::default()
-        };
-        Ok(Lattice::connect(&opts)?)
-    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -122,6 +45,8 @@ enum CtlCommand {
     /// Stop a component, provider or host
     #[command(subcommand)]
     Stop(StopCommand),
+    /// Ask a provider whether it is healthy (fails when it is not)
+    Health { provider_id: String },
     /// Print lattice events as they arrive, until interrupted
     Events {
         /// Only events of this type (repeatable), e.g. component_scaled
@@ -644,6 +569,23 @@ pub fn run(args: CtlArgs, out: &Output) -> anyhow::Result<()> {
                 json!({"provider_id": provider_id, "hosts": hosts}),
             )?;
         }
+        CtlCommand::Health { provider_id } => {
+            let health = lattice()?.provider_health(&provider_id)?;
+            let message = health.message.clone().unwrap_or_default();
+            anyhow::ensure!(
+                health.healthy,
+                "provider {provider_id} is not healthy{}",
+                if message.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {message}")
+                }
+            );
+            out.result(
+                &format!("Provider {provider_id} is healthy"),
+                serde_json::to_value(&health)?,
+            )?;
+        }
         CtlCommand::Events { types } => {
             let json = out.format == crate::output::Format::Json;
             lattice()?.watch_events(&types, &mut |event| {
@@ -705,7 +647,7 @@ impl Placed {
 }
 
 fn place(
-    conn: &ConnArgs,
+    conn: &CtlConnArgs,
     kind: &str,
     reference_text: &str,
     id: &str,

@@ -5,6 +5,7 @@ pub mod build;
 pub mod claims;
 pub mod compose;
 pub mod ctl;
+pub mod dev;
 pub mod inspect;
 pub mod keys;
 pub mod migrate;
@@ -62,6 +63,8 @@ pub enum Command {
     Pull(pull::PullArgs),
     /// Talk to the hosts of a wasmCloud 1.x lattice over NATS
     Ctl(ctl::CtlArgs),
+    /// Run an actor on a host and update it in place whenever its sources change
+    Dev(dev::DevArgs),
     /// Generate, list and read nkeys in the key directory
     Keys(keys::KeysArgs),
     /// Sign Wasm with wascap claims, or inspect the claims of a signed file
@@ -77,6 +80,7 @@ pub fn run(cli: Cli, out: &Output) -> anyhow::Result<()> {
         Command::Build(args) => build::run(args, out),
         Command::Compose(args) => compose::run(args, out),
         Command::Ctl(args) => ctl::run(args, out),
+        Command::Dev(args) => dev::run(args, out),
         Command::Keys(args) => keys::run(args, out),
         Command::Migrate(args) => migrate::run(args, out),
         Command::New(args) => new::run(args, out),
@@ -85,6 +89,83 @@ pub fn run(cli: Cli, out: &Output) -> anyhow::Result<()> {
         Command::Claims(args) => claims::run(args, out),
         Command::Inspect(args) => inspect::run(args, out),
         Command::Wit(args) => wit::run(args, out),
+    }
+}
+
+/// Connection options, named as wash names them.
+#[derive(Debug, Clone, Args)]
+pub struct CtlConnArgs {
+    /// NATS host of the lattice
+    #[arg(
+        short = 'r',
+        long,
+        env = "WASMCLOUD_CTL_HOST",
+        default_value = "127.0.0.1",
+        global = true
+    )]
+    pub ctl_host: String,
+
+    /// NATS port of the lattice
+    #[arg(
+        short = 'p',
+        long,
+        env = "WASMCLOUD_CTL_PORT",
+        default_value_t = 4222,
+        global = true
+    )]
+    pub ctl_port: u16,
+
+    /// JWT for NATS (with --ctl-seed)
+    #[arg(long, env = "WASMCLOUD_CTL_JWT", hide_env_values = true, global = true)]
+    pub ctl_jwt: Option<String>,
+
+    /// Seed for NATS nkey authentication
+    #[arg(
+        long,
+        env = "WASMCLOUD_CTL_SEED",
+        hide_env_values = true,
+        global = true
+    )]
+    pub ctl_seed: Option<String>,
+
+    /// NATS credentials file
+    #[arg(long, env = "WASH_CTL_CREDS", global = true)]
+    pub ctl_credsfile: Option<PathBuf>,
+
+    /// Lattice name
+    #[arg(
+        short = 'x',
+        long,
+        env = "WASMCLOUD_LATTICE",
+        default_value = "default",
+        global = true
+    )]
+    pub lattice: String,
+
+    /// How long to wait for answers
+    #[arg(
+        short = 't',
+        long,
+        env = "WASMCLOUD_CTL_TIMEOUT_MS",
+        default_value_t = 2000,
+        global = true
+    )]
+    pub timeout_ms: u64,
+}
+
+impl CtlConnArgs {
+    pub fn connect(&self) -> anyhow::Result<cargo_wasmcloud::ctl::Lattice> {
+        let opts = cargo_wasmcloud::ctl::CtlOptions {
+            host: self.ctl_host.clone(),
+            port: self.ctl_port,
+            jwt: self.ctl_jwt.clone(),
+            seed: self.ctl_seed.clone(),
+            credsfile: self.ctl_credsfile.clone(),
+            lattice: self.lattice.clone(),
+            timeout: std::time::Duration::from_millis(self.timeout_ms),
+            ..Default::default()
+        };
+        Ok(cargo_wasmcloud::ctl::Lattice::connect(&opts)?)
     }
 }
 
@@ -131,5 +212,15 @@ pub struct KeyDirArgs {
 impl KeyDirArgs {
     pub fn resolve(&self) -> Result<KeyDir, KeyError> {
         KeyDir::resolve(self.keys_dir.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Clap's own consistency checks (unique flags, valid defaults) over every command.
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
     }
 }

@@ -153,6 +153,14 @@ fn default_link_name() -> String {
     "default".into()
 }
 
+/// A provider's answer to a health check.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ProviderHealth {
+    pub healthy: bool,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
 /// A local file given as a reference becomes an absolute `file://` URL (hosts load those
 /// when allowed); anything else is left as it is.
 pub fn file_reference(text: &str) -> String {
@@ -301,6 +309,40 @@ impl Lattice {
             return Err(CtlError::Refused(envelope.message));
         }
         Ok((envelope.response, envelope.message))
+    }
+
+    /// Asks a provider directly (on `wasmbus.rpc.<lattice>.<id>.health`, as its host does
+    /// every 30 s) whether it is healthy.
+    pub fn provider_health(&self, provider_id: &str) -> Result<ProviderHealth, CtlError> {
+        let provider_id = check_id("provider id", provider_id)?;
+        let subject = format!("wasmbus.rpc.{}.{provider_id}.health", self.opts.lattice);
+        let what = format!("provider {provider_id}");
+        let reply = self.runtime.block_on(async {
+            tokio::time::timeout(
+                self.opts.timeout,
+                self.client.request(subject, Vec::new().into()),
+            )
+            .await
+        });
+        let message = match reply {
+            Ok(Ok(message)) => message,
+            Ok(Err(e)) if e.kind() == async_nats::RequestErrorKind::NoResponders => {
+                return Err(CtlError::NoResponders(what))
+            }
+            Ok(Err(e)) if e.kind() != async_nats::RequestErrorKind::TimedOut => {
+                return Err(CtlError::Nats(e.to_string()))
+            }
+            _ => {
+                return Err(CtlError::Timeout {
+                    what,
+                    timeout_ms: self.timeout_ms(),
+                })
+            }
+        };
+        serde_json::from_slice(&message.payload).map_err(|e| CtlError::BadReply {
+            what,
+            reason: e.to_string(),
+        })
     }
 
     /// Every host of the lattice: `host.ping` to all, replies gathered until none has come

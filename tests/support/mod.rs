@@ -524,7 +524,18 @@ pub struct TestHost {
 }
 
 impl TestHost {
+    /// A host with the builtin HTTP server enabled.
     pub fn start(nats: &NatsServer, lattice: &str, labels: &[(&str, &str)]) -> TestHost {
+        Self::start_with_env(nats, lattice, labels, &[])
+    }
+
+    /// A host with extra environment (e.g. WASMCLOUD_OCI_ALLOWED_INSECURE).
+    pub fn start_with_env(
+        nats: &NatsServer,
+        lattice: &str,
+        labels: &[(&str, &str)],
+        env: &[(&str, &str)],
+    ) -> TestHost {
         let dir = tempfile::tempdir().expect("temp dir");
         let key = nkeys::KeyPair::new_server();
         let log = dir.path().join("host.log");
@@ -536,11 +547,15 @@ impl TestHost {
             .env("WASMCLOUD_LATTICE", lattice)
             .env("WASMCLOUD_HOST_SEED", key.seed().expect("seed"))
             .env("TMPDIR", dir.path())
+            .env("WASMCLOUD_EXPERIMENTAL_FEATURES", "builtin-http-server")
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().expect("log"))
             .stderr(log_file);
         for (k, v) in labels {
             command.env(format!("WASMCLOUD_LABEL_{k}"), v);
+        }
+        for (k, v) in env {
+            command.env(k, v);
         }
         let mut child = command.spawn().expect("spawn the test host");
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -769,5 +784,69 @@ pub fn measure_program(program: &Path, args: &[&str], cwd: &Path) -> Measure {
         wall,
         // Linux reports ru_maxrss in KiB.
         max_rss_bytes: usage.ru_maxrss as u64 * 1024,
+    }
+}
+
+/// `GET path` over plain HTTP/1.1: the status code and body, or why it failed.
+pub fn http_get(addr: &str, path: &str) -> Result<(u16, String), String> {
+    let mut stream = TcpStream::connect_timeout(
+        &addr.parse::<SocketAddr>().map_err(|e| e.to_string())?,
+        Duration::from_secs(2),
+    )
+    .map_err(|e| e.to_string())?;
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(|e| e.to_string())?;
+    let mut response = Vec::new();
+    stream
+        .read_to_end(&mut response)
+        .map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").ok_or("no HTTP header")?;
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or("no status")?;
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    let body = if chunked {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
+    Ok((status, body))
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// Polls `check` every 200 ms until it returns Some, or `timeout` passes.
+pub fn wait_for<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check() {
+            return Some(value);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(200));
     }
 }

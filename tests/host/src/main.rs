@@ -1,14 +1,15 @@
 //! A wasmCloud host for tests, configured by the environment variables the real `wasmcloud`
 //! binary reads: WASMCLOUD_NATS_HOST, WASMCLOUD_NATS_PORT, WASMCLOUD_LATTICE,
 //! WASMCLOUD_HOST_SEED, WASMCLOUD_HEARTBEAT_INTERVAL (seconds), WASMCLOUD_LABEL_<key>=<value>,
-//! plus WASMCLOUD_OCI_ALLOWED_INSECURE (comma-separated registries spoken to over HTTP).
+//! plus WASMCLOUD_OCI_ALLOWED_INSECURE (comma-separated registries spoken to over HTTP) and
+//! WASMCLOUD_EXPERIMENTAL_FEATURES (comma-separated, e.g. `builtin-http-server`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use wasmcloud_host::wasmbus::Host;
+use wasmcloud_host::wasmbus::{Features, Host};
 use wasmcloud_host::{OciConfig, WasmbusHostConfig};
 
 fn env(name: &str) -> Option<String> {
@@ -42,6 +43,10 @@ async fn main() -> anyhow::Result<()> {
         .map(|s| s.split(',').map(|r| r.trim().to_string()).collect())
         .unwrap_or_default();
 
+    let experimental_features: Features = env("WASMCLOUD_EXPERIMENTAL_FEATURES")
+        .map(|s| s.split(',').map(|f| Features::from(f.trim())).sum())
+        .unwrap_or_default();
+
     let config = WasmbusHostConfig {
         ctl_nats_url: nats_url.clone(),
         rpc_nats_url: nats_url,
@@ -55,6 +60,7 @@ async fn main() -> anyhow::Result<()> {
             allowed_insecure,
             ..Default::default()
         },
+        experimental_features,
         ..Default::default()
     };
     let (host, shutdown) = Box::pin(Host::new(config))
