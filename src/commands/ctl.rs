@@ -398,7 +398,9 @@ pub fn run(args: CtlArgs, out: &Output) -> anyhow::Result<()> {
                 source_config,
                 target_config,
             };
-            lattice()?.put_link(&link)?;
+            let lattice = lattice()?;
+            lattice.check_http_link_address(&link)?;
+            lattice.put_link(&link)?;
             out.result(
                 &format!(
                     "Linked {} -> {} ({}:{}/{})",

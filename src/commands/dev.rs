@@ -18,6 +18,8 @@ use cargo_wasmcloud::witgen::sync;
 
 /// The builtin HTTP server's reference on wasmCloud 1.x hosts.
 const HTTP_SERVER_REF: &str = "wasmcloud+builtin://http-server";
+/// The id `dev` gives it (as the walkthrough does).
+const HTTP_SERVER_ID: &str = "http-server";
 
 #[derive(Debug, Args)]
 pub struct DevArgs {
@@ -59,7 +61,8 @@ struct Running {
     lattice: Lattice,
     host_id: String,
     component_id: String,
-    http: Option<(String, String)>,
+    /// The HTTP server's config and whether `dev` started the server.
+    http: Option<(String, bool)>,
 }
 
 pub fn run(args: DevArgs, out: &Output) -> anyhow::Result<()> {
@@ -203,11 +206,13 @@ pub fn run(args: DevArgs, out: &Output) -> anyhow::Result<()> {
 
 /// Starts the builtin HTTP server (if it is not running yet) and links it to the component.
 fn serve_http(running: &mut Running, address: &str) -> anyhow::Result<()> {
-    let provider_id = "http-server".to_string();
+    let provider_id = HTTP_SERVER_ID.to_string();
     let config_name = format!("{}-http", running.component_id);
     let lattice = &running.lattice;
-    let already = lattice.hosts_running(&provider_id, true)?;
-    if already.is_empty() {
+    let start = lattice.hosts_running(&provider_id, true)?.is_empty();
+    // Until the link is in place, cleaning up means stopping a server started here.
+    running.http = Some((config_name.clone(), start));
+    if start {
         lattice.start_provider(
             &running.host_id,
             HTTP_SERVER_REF,
@@ -222,28 +227,37 @@ fn serve_http(running: &mut Running, address: &str) -> anyhow::Result<()> {
             .into_iter()
             .collect(),
     )?;
-    lattice.put_link(&Link {
+    let link = Link {
         source_id: provider_id.clone(),
         target: running.component_id.clone(),
-        name: "default".into(),
+        // Named after the component: the server may serve other components too.
+        name: running.component_id.clone(),
         wit_namespace: "wasi".into(),
         wit_package: "http".into(),
         interfaces: vec!["incoming-handler".into()],
         source_config: vec![config_name.clone()],
         target_config: Vec::new(),
-    })?;
-    running.http = Some((provider_id, config_name));
+    };
+    lattice.check_http_link_address(&link)?;
+    lattice.put_link(&link)?;
     Ok(())
 }
 
 /// Undoes what `dev` started; failures are reported, not fatal.
 fn stop_all(running: &Running, out: &Output) {
     let lattice = &running.lattice;
-    if let Some((provider_id, config_name)) = &running.http {
-        if let Err(e) = lattice.delete_link(provider_id, "default", "wasi", "http") {
-            out.warn(&format!("removing the HTTP link: {e}"));
-        }
+    if let Some((config_name, started_server)) = &running.http {
+        let _ = lattice.delete_link(HTTP_SERVER_ID, &running.component_id, "wasi", "http");
         let _ = lattice.delete_config(config_name);
+        if *started_server {
+            if let Err(e) = lattice.stop_provider(
+                &running.host_id,
+                HTTP_SERVER_ID,
+                Some(Duration::from_secs(10)),
+            ) {
+                out.warn(&format!("stopping the HTTP server: {e}"));
+            }
+        }
     }
     let request = ScaleRequest {
         host_id: running.host_id.clone(),

@@ -3,9 +3,11 @@
 
 pub mod build;
 pub mod claims;
+pub mod completions;
 pub mod compose;
 pub mod ctl;
 pub mod dev;
+pub mod doctor;
 pub mod inspect;
 pub mod keys;
 pub mod migrate;
@@ -65,6 +67,10 @@ pub enum Command {
     Ctl(ctl::CtlArgs),
     /// Run an actor on a host and update it in place whenever its sources change
     Dev(dev::DevArgs),
+    /// Check what the whole path needs: the wasm target, keys, NATS, hosts, a registry
+    Doctor(doctor::DoctorArgs),
+    /// Print a shell completion script for cargo-wasmcloud
+    Completions(completions::CompletionsArgs),
     /// Generate, list and read nkeys in the key directory
     Keys(keys::KeysArgs),
     /// Sign Wasm with wascap claims, or inspect the claims of a signed file
@@ -81,6 +87,8 @@ pub fn run(cli: Cli, out: &Output) -> anyhow::Result<()> {
         Command::Compose(args) => compose::run(args, out),
         Command::Ctl(args) => ctl::run(args, out),
         Command::Dev(args) => dev::run(args, out),
+        Command::Doctor(args) => doctor::run(args, out),
+        Command::Completions(args) => completions::run(args),
         Command::Keys(args) => keys::run(args, out),
         Command::Migrate(args) => migrate::run(args, out),
         Command::New(args) => new::run(args, out),

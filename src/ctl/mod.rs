@@ -153,6 +153,56 @@ fn default_link_name() -> String {
     "default".into()
 }
 
+/// Whether `address` (from an HTTP server link's `address` config) is a loopback or
+/// wildcard address on which another program already listens: then a host on this machine
+/// cannot serve there, and says nothing about it (the link is accepted all the same).
+/// Addresses of other machines are never judged.
+pub fn local_address_in_use(address: &str) -> bool {
+    use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+    let Ok(addrs) = address.to_socket_addrs() else {
+        return false;
+    };
+    let local: Vec<SocketAddr> = addrs
+        .filter(|a| a.ip().is_loopback() || a.ip().is_unspecified())
+        .collect();
+    local.iter().any(
+        |a| matches!(TcpListener::bind(a), Err(e) if e.kind() == std::io::ErrorKind::AddrInUse),
+    )
+}
+
+impl Lattice {
+    /// For a `wasi:http/incoming-handler` link: fails when a source config's `address` is
+    /// already taken on this machine, unless this very link (already in place) holds it.
+    pub fn check_http_link_address(&self, link: &Link) -> Result<(), CtlError> {
+        if link.wit_namespace != "wasi"
+            || link.wit_package != "http"
+            || !link.interfaces.iter().any(|i| i == "incoming-handler")
+        {
+            return Ok(());
+        }
+        for name in &link.source_config {
+            let Some(address) = self
+                .get_config(name)?
+                .and_then(|c| c.get("address").cloned())
+            else {
+                continue;
+            };
+            if local_address_in_use(&address) {
+                let existing = self.get_links()?.into_iter().any(|l| {
+                    l.source_id == link.source_id && l.target == link.target && l.name == link.name
+                });
+                if !existing {
+                    return Err(CtlError::Invalid(format!(
+                        "the HTTP server cannot listen on {address} (config `{name}`): another \
+                         program already uses that address; choose a free one"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A provider's answer to a health check.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ProviderHealth {

@@ -599,9 +599,38 @@ impl TestHost {
 }
 
 impl Drop for TestHost {
+    /// SIGINT first, so the host stops the providers it runs (their processes would outlive
+    /// a killed host), then SIGKILL if it has not exited within 10 s.
     fn drop(&mut self) {
-        kill_and_wait(&mut self.child);
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, libc::SIGINT);
+        }
+        if self.wait_exit(Duration::from_secs(10)).is_none() {
+            kill_and_wait(&mut self.child);
+        }
     }
+}
+
+/// Processes whose command name is `name` (as `/proc/<pid>/comm` has it).
+pub fn processes_named(name: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
+        .filter(|pid| {
+            let named = std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|comm| comm.trim() == name);
+            // A zombie has exited; only its parent's bookkeeping is left.
+            let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                stat.rsplit(')')
+                    .next()
+                    .is_some_and(|s| s.trim_start().starts_with('Z'))
+            });
+            named && !zombie
+        })
+        .collect()
 }
 
 /// Debian's `docker-registry` (distribution 2.8) on a free loopback port, optionally with
