@@ -119,7 +119,10 @@ pub fn run(args: DevArgs, out: &Output) -> anyhow::Result<()> {
         let signed = &built[0].path;
         generation += 1;
         let copy = dev_dir.join(format!("{}-{generation}.wasm", project.artifact));
-        std::fs::copy(signed, &copy)?;
+        let bytes = std::fs::read(signed)?;
+        cargo_wasmcloud::fsutil::write_atomic(&copy, cargo_wasmcloud::fsutil::Mode::Public, |w| {
+            w.write_all(&bytes)
+        })?;
         Ok(format!("file://{}", copy.canonicalize()?.display()))
     };
 
