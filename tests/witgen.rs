@@ -370,3 +370,74 @@ fn wit_errors_are_one_line_with_a_location() {
         run.stderr
     );
 }
+
+/// The glue at run time: the consumer, composed with the implementation, serves HTTP on a
+/// real host, and its answer shows every value crossing the WIT boundary both ways intact.
+#[test]
+fn composed_tricky_actors_answer_over_http_on_a_real_host() {
+    let sandbox = Sandbox::new();
+    let ws = sandbox.path().join("witgen");
+    support::copy_dir(&support::fixtures_dir().join("witgen"), &ws);
+    let built = run_in(&sandbox, &ws, &["build", "--workspace", "-o", "json"])
+        .ok()
+        .json();
+    let client = artifact(&built, "tricky-client");
+    let implementation = artifact(&built, "tricky-impl");
+    let composed = sandbox.path().join("app.wasm");
+    run_in(
+        &sandbox,
+        &ws,
+        &[
+            "compose",
+            client.to_str().unwrap(),
+            "--plug",
+            &format!("store={}", implementation.display()),
+            "-d",
+            composed.to_str().unwrap(),
+        ],
+    )
+    .ok();
+
+    let nats = support::NatsServer::start();
+    let host = support::TestHost::start(&nats, "glue", &[]);
+    let port = nats.port.to_string();
+    let ctl = |args: &[&str]| {
+        let mut all = vec!["ctl", "--ctl-port", port.as_str(), "--lattice", "glue"];
+        all.extend_from_slice(args);
+        sandbox.run(&all).ok()
+    };
+    let http = format!("127.0.0.1:{}", support::free_port());
+    ctl(&["start", "component", composed.to_str().unwrap(), "app"]);
+    ctl(&[
+        "start",
+        "provider",
+        "wasmcloud+builtin://http-server",
+        "http-server",
+    ]);
+    ctl(&["config", "put", "app-http", &format!("address={http}")]);
+    ctl(&[
+        "link",
+        "put",
+        "http-server",
+        "app",
+        "wasi",
+        "http",
+        "--interface",
+        "incoming-handler",
+        "--source-config",
+        "app-http",
+    ]);
+    let body = support::wait_for(std::time::Duration::from_secs(15), || {
+        support::http_get(&http, "/")
+            .ok()
+            .filter(|(status, _)| *status == 200)
+    })
+    .map(|(_, body)| body)
+    .unwrap_or_else(|| panic!("no answer; host log:\n{}", host.log()));
+    assert_eq!(
+        body,
+        "Ok(()) Some([DocId(7)]) Fancy [(DocId(7), [\"red\"])] true 7 7 Some(DocId(1)) \
+         {\"documents\": 1} Ok(Some([Circle { center: Point { x: 1, y: 2 }, radius: 3.5 }, \
+         Segment(Point { x: 0, y: 0 }, Point { x: 1, y: 1 })]))\n"
+    );
+}
