@@ -11,26 +11,8 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use wit_component::{ComponentEncoder, StringEncoding};
-use wit_parser::{LiftLowerAbi, ManglingAndAbi, Resolve};
-
 const PLUGS: usize = 10;
 const RUNS: usize = 15;
-
-fn component(wit: &str, world: &str) -> Vec<u8> {
-    let mut resolve = Resolve::default();
-    let pkg = resolve.push_str("bench.wit", wit).unwrap();
-    let world = resolve.select_world(&[pkg], Some(world)).unwrap();
-    let mut module =
-        wit_component::dummy_module(&resolve, world, ManglingAndAbi::Legacy(LiftLowerAbi::Sync));
-    wit_component::embed_component_metadata(&mut module, &resolve, world, StringEncoding::UTF8)
-        .unwrap();
-    ComponentEncoder::default()
-        .module(&module)
-        .unwrap()
-        .encode()
-        .unwrap()
-}
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -62,11 +44,19 @@ fn main() {
     for i in 0..PLUGS {
         wit.push_str(&format!("world plug{i} {{ export api{i}; }}\n"));
     }
-    std::fs::write(dir.path().join("root.wasm"), component(&wit, "root")).unwrap();
+    std::fs::write(
+        dir.path().join("root.wasm"),
+        support::component_from_wit(&[], &wit, "root"),
+    )
+    .unwrap();
     let mut plug_args = Vec::new();
     for i in 0..PLUGS {
         let name = format!("plug{i}.wasm");
-        std::fs::write(dir.path().join(&name), component(&wit, &format!("plug{i}"))).unwrap();
+        std::fs::write(
+            dir.path().join(&name),
+            support::component_from_wit(&[], &wit, &format!("plug{i}")),
+        )
+        .unwrap();
         plug_args.push(name);
     }
 

@@ -7,30 +7,14 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use support::{Run, Sandbox};
-use wit_component::{ComponentEncoder, StringEncoding};
-use wit_parser::{LiftLowerAbi, ManglingAndAbi, Resolve};
 
 /// The WASI interface the chain's last link imports, left to the host.
 const WASI: &str = "package wasi:cli@0.2.0;
 interface environment { get-environment: func() -> list<tuple<string, string>>; }";
 
-/// A real component for `world` of the WIT package `wit` (a core module that traps if
-/// called, with the world's imports and exports).
+/// A component of the test package for `world`, with the WASI package available.
 fn component(wit: &str, world: &str) -> Vec<u8> {
-    let mut resolve = Resolve::default();
-    resolve.push_str("wasi.wit", WASI).unwrap();
-    let pkg = resolve.push_str("test.wit", wit).unwrap();
-    let world = resolve.select_world(&[pkg], Some(world)).unwrap();
-    let mut module =
-        wit_component::dummy_module(&resolve, world, ManglingAndAbi::Legacy(LiftLowerAbi::Sync));
-    wit_component::embed_component_metadata(&mut module, &resolve, world, StringEncoding::UTF8)
-        .unwrap();
-    ComponentEncoder::default()
-        .module(&module)
-        .unwrap()
-        .validate(true)
-        .encode()
-        .unwrap()
+    support::component_from_wit(&[WASI], wit, world)
 }
 
 /// root → a → b → host: the root imports `a`, plug `a` imports `b`, plug `b` imports WASI.

@@ -10,7 +10,6 @@ use crate::output::Output;
 use cargo_wasmcloud::build::{self, BuildEvent, Profile, ProjectKind, Workspace};
 use cargo_wasmcloud::sign::keys::{Key, KeyDir, KeyKind};
 use cargo_wasmcloud::sign::SignError;
-use cargo_wasmcloud::witgen::sync::{self, Mode};
 
 #[derive(Debug, Args)]
 pub struct BuildArgs {
@@ -87,7 +86,6 @@ pub fn project_keys(
 
 pub fn run(args: BuildArgs, out: &Output) -> anyhow::Result<()> {
     let mut opts = args.select.options()?;
-    let cwd = opts.cwd.clone();
     opts.profile = match (&args.profile, args.debug) {
         (Some(name), _) => Profile::Named(name.clone()),
         (None, true) => Profile::Dev,
@@ -113,13 +111,7 @@ pub fn run(args: BuildArgs, out: &Output) -> anyhow::Result<()> {
         return Err(build::BuildError::NothingToBuild.into());
     }
     // Generated WIT and glue first: the actors compile against them.
-    let members = ws.projects()?;
-    let to_sync = build::with_plug_crates(&projects, &members);
-    let generated = sync::sync(&opts.cargo, &cwd, &to_sync, &members, Mode::Write)?;
-    for file in generated.iter().filter(|f| f.changed) {
-        let path = file.path.strip_prefix(&cwd).unwrap_or(&file.path);
-        out.note(&format!("{:>12} {}", "Generated", path.display()));
-    }
+    super::generate_for_build(out, &opts, &ws, &projects)?;
     for project in projects.iter().filter(|p| p.kind == ProjectKind::Interface) {
         out.note(&format!(
             "{}: interface crate, no component to build",

@@ -12,7 +12,6 @@ use crate::output::Output;
 use cargo_wasmcloud::build::{self, ComposeMode, Profile, ProjectKind, Workspace};
 use cargo_wasmcloud::compose::{self, Input, Rules, Semver, Source, Target, Wire, WireRule};
 use cargo_wasmcloud::fsutil;
-use cargo_wasmcloud::witgen::sync;
 
 #[derive(Debug, Args)]
 pub struct ComposeArgs {
@@ -168,15 +167,7 @@ fn workspace(args: &ComposeArgs, out: &Output) -> anyhow::Result<()> {
         "nothing to compose: no selected actor has [package.metadata.wasmcloud.compose] \
          (or give ROOT.wasm and --plug files)"
     );
-    let members = ws.projects()?;
-    let to_sync = build::with_plug_crates(&projects, &members);
-    sync::sync(
-        &opts.cargo,
-        &opts.cwd,
-        &to_sync,
-        &members,
-        sync::Mode::Write,
-    )?;
+    super::generate_for_build(out, &opts, &ws, &projects)?;
     anyhow::ensure!(
         args.emit_wac.is_none() || projects.len() == 1,
         "--emit-wac writes one document: choose one actor with -p"

@@ -14,7 +14,6 @@ use crate::output::Output;
 use cargo_wasmcloud::build::{self, Profile, ProjectKind, Workspace};
 use cargo_wasmcloud::ctl::{Lattice, Link, ScaleRequest};
 use cargo_wasmcloud::dev::Watcher;
-use cargo_wasmcloud::witgen::sync;
 
 /// The builtin HTTP server's reference on wasmCloud 1.x hosts.
 const HTTP_SERVER_REF: &str = "wasmcloud+builtin://http-server";
@@ -98,15 +97,7 @@ pub fn run(args: DevArgs, out: &Output) -> anyhow::Result<()> {
     // Each build is copied to a new file, so every update names a new image.
     let mut generation = 0u32;
     let mut build_once = |out: &Output| -> anyhow::Result<String> {
-        let members = ws.projects()?;
-        let to_sync = build::with_plug_crates(std::slice::from_ref(&project), &members);
-        sync::sync(
-            &opts.cargo,
-            &opts.cwd,
-            &to_sync,
-            &members,
-            sync::Mode::Write,
-        )?;
+        super::generate_for_build(out, &opts, &ws, std::slice::from_ref(&project))?;
         let mut keys = |p: &build::Project| super::build::project_keys(&args.dir, true, out, p);
         let built = build::build_actors(
             &opts,

@@ -177,6 +177,31 @@ impl CtlConnArgs {
     }
 }
 
+/// Brings the generated WIT and glue of `projects` (and of the actors their compositions
+/// plug in) up to date before a build, noting each file written.
+pub fn generate_for_build(
+    out: &Output,
+    opts: &cargo_wasmcloud::build::BuildOptions,
+    ws: &cargo_wasmcloud::build::Workspace,
+    projects: &[cargo_wasmcloud::build::Project],
+) -> anyhow::Result<()> {
+    use cargo_wasmcloud::witgen::sync;
+    let members = ws.projects()?;
+    let to_sync = cargo_wasmcloud::build::with_plug_crates(projects, &members);
+    let written = sync::sync(
+        &opts.cargo,
+        &opts.cwd,
+        &to_sync,
+        &members,
+        sync::Mode::Write,
+    )?;
+    for file in written.iter().filter(|f| f.changed) {
+        let path = file.path.strip_prefix(&opts.cwd).unwrap_or(&file.path);
+        out.note(&format!("{:>12} {}", "Generated", path.display()));
+    }
+    Ok(())
+}
+
 /// Which workspace packages a command works on, chosen as cargo chooses them.
 #[derive(Debug, Clone, Args)]
 pub struct PackageArgs {

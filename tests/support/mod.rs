@@ -879,3 +879,32 @@ pub fn wait_for<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) -> O
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+/// A real component for `world` of the WIT package `wit` (after its `dependencies`), with a
+/// core module that traps if called: composition tests and benchmarks need no toolchain.
+pub fn component_from_wit(dependencies: &[&str], wit: &str, world: &str) -> Vec<u8> {
+    use wit_parser::{LiftLowerAbi, ManglingAndAbi, Resolve};
+    let mut resolve = Resolve::default();
+    for (i, dep) in dependencies.iter().enumerate() {
+        resolve
+            .push_str(format!("dep{i}.wit"), dep)
+            .expect("dependency WIT");
+    }
+    let pkg = resolve.push_str("main.wit", wit).expect("WIT");
+    let world = resolve.select_world(&[pkg], Some(world)).expect("world");
+    let mut module =
+        wit_component::dummy_module(&resolve, world, ManglingAndAbi::Legacy(LiftLowerAbi::Sync));
+    wit_component::embed_component_metadata(
+        &mut module,
+        &resolve,
+        world,
+        wit_component::StringEncoding::UTF8,
+    )
+    .expect("metadata");
+    wit_component::ComponentEncoder::default()
+        .module(&module)
+        .expect("module")
+        .validate(true)
+        .encode()
+        .expect("component")
+}
