@@ -66,6 +66,13 @@ fn validate(bytes: &[u8]) {
         .expect("a valid component");
 }
 
+/// `root.wasm --plug a.wasm --plug b.wasm` and then `extra`.
+fn chain_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["root.wasm", "--plug", "a.wasm", "--plug", "b.wasm"];
+    args.extend_from_slice(extra);
+    args
+}
+
 fn compose(sandbox: &Sandbox, args: &[&str]) -> Run {
     let mut all = vec!["compose"];
     all.extend_from_slice(args);
@@ -76,22 +83,9 @@ fn compose(sandbox: &Sandbox, args: &[&str]) -> Run {
 fn a_three_level_chain_composes_transitively() {
     let sandbox = Sandbox::new();
     chain(&sandbox);
-    let json = compose(
-        &sandbox,
-        &[
-            "root.wasm",
-            "--plug",
-            "a.wasm",
-            "--plug",
-            "b.wasm",
-            "-d",
-            "out.wasm",
-            "-o",
-            "json",
-        ],
-    )
-    .ok()
-    .json();
+    let json = compose(&sandbox, &chain_args(&["-d", "out.wasm", "-o", "json"]))
+        .ok()
+        .json();
     let out = std::fs::read(sandbox.file("out.wasm")).unwrap();
     validate(&out);
     let (imports, exports) = world_names(&out);
@@ -139,18 +133,7 @@ fn explain_prints_the_wiring_and_writes_nothing() {
     let sandbox = Sandbox::new();
     chain(&sandbox);
     let before = sandbox.entries();
-    let run = compose(
-        &sandbox,
-        &[
-            "root.wasm",
-            "--plug",
-            "a.wasm",
-            "--plug",
-            "b.wasm",
-            "--explain",
-        ],
-    )
-    .ok();
+    let run = compose(&sandbox, &chain_args(&["--explain"])).ok();
     assert!(
         run.stdout.contains("root\n  test:chain/a@0.1.0"),
         "{}",
@@ -172,17 +155,7 @@ fn two_exporters_of_one_import_is_an_error_naming_both_and_the_fix() {
     write(&sandbox, "b2.wasm", &component(CHAIN, "plug-b2"));
     let run = compose(
         &sandbox,
-        &[
-            "root.wasm",
-            "--plug",
-            "a.wasm",
-            "--plug",
-            "b.wasm",
-            "--plug",
-            "b2.wasm",
-            "-d",
-            "out.wasm",
-        ],
+        &chain_args(&["--plug", "b2.wasm", "-d", "out.wasm"]),
     )
     .fails();
     let error = run.error();
@@ -199,19 +172,14 @@ fn two_exporters_of_one_import_is_an_error_naming_both_and_the_fix() {
     // The wire the message suggests settles it.
     compose(
         &sandbox,
-        &[
-            "root.wasm",
-            "--plug",
-            "a.wasm",
-            "--plug",
-            "b.wasm",
+        &chain_args(&[
             "--plug",
             "b2.wasm",
             "--wire",
             "test:chain/b=b2",
             "-d",
             "out.wasm",
-        ],
+        ]),
     )
     .ok();
     let (imports, _) = world_names(&std::fs::read(sandbox.file("out.wasm")).unwrap());
@@ -273,19 +241,7 @@ fn a_cycle_is_an_error_that_prints_it() {
     write(&sandbox, "root.wasm", &component(CHAIN, "root"));
     write(&sandbox, "a.wasm", &component(CHAIN, "plug-a-loop"));
     write(&sandbox, "b.wasm", &component(CHAIN, "plug-b-loop"));
-    let run = compose(
-        &sandbox,
-        &[
-            "root.wasm",
-            "--plug",
-            "a.wasm",
-            "--plug",
-            "b.wasm",
-            "-d",
-            "out.wasm",
-        ],
-    )
-    .fails();
+    let run = compose(&sandbox, &chain_args(&["-d", "out.wasm"])).fails();
     assert!(run.error().contains("cycle: a → b → a"), "{}", run.stderr);
 }
 
@@ -295,19 +251,7 @@ fn versions_that_do_not_fit_are_named() {
     chain(&sandbox);
     let newer = CHAIN.replace("package test:chain@0.1.0;", "package test:chain@0.2.0;");
     write(&sandbox, "b.wasm", &component(&newer, "plug-b2"));
-    let run = compose(
-        &sandbox,
-        &[
-            "root.wasm",
-            "--plug",
-            "a.wasm",
-            "--plug",
-            "b.wasm",
-            "-d",
-            "out.wasm",
-        ],
-    )
-    .fails();
+    let run = compose(&sandbox, &chain_args(&["-d", "out.wasm"])).fails();
     let error = run.error();
     assert!(
         error.contains("`a` imports `test:chain/b@0.1.0`"),
@@ -322,31 +266,10 @@ fn versions_that_do_not_fit_are_named() {
     // 0.1.0 and 0.1.1 are compatible, unless versions must be exact.
     let patch = CHAIN.replace("package test:chain@0.1.0;", "package test:chain@0.1.1;");
     write(&sandbox, "b.wasm", &component(&patch, "plug-b2"));
-    compose(
-        &sandbox,
-        &[
-            "root.wasm",
-            "--plug",
-            "a.wasm",
-            "--plug",
-            "b.wasm",
-            "-d",
-            "out.wasm",
-        ],
-    )
-    .ok();
+    compose(&sandbox, &chain_args(&["-d", "out.wasm"])).ok();
     let run = compose(
         &sandbox,
-        &[
-            "root.wasm",
-            "--plug",
-            "a.wasm",
-            "--plug",
-            "b.wasm",
-            "--exact-versions",
-            "-d",
-            "out.wasm",
-        ],
+        &chain_args(&["--exact-versions", "-d", "out.wasm"]),
     )
     .fails();
     assert!(run.error().contains("semver = \"exact\""), "{}", run.stderr);
@@ -356,23 +279,17 @@ fn versions_that_do_not_fit_are_named() {
 fn emitted_wac_composes_the_same_through_the_escape_hatch() {
     let sandbox = Sandbox::new();
     chain(&sandbox);
-    let plugs = ["--plug", "a.wasm", "--plug", "b.wasm"];
-    let mut args = vec!["root.wasm"];
-    args.extend(plugs);
-    args.extend(["--emit-wac", "chain.wac"]);
-    compose(&sandbox, &args).ok();
+    compose(&sandbox, &chain_args(&["--emit-wac", "chain.wac"])).ok();
     let wac = std::fs::read_to_string(sandbox.file("chain.wac")).unwrap();
     assert!(wac.contains("let a-instance = new plug:a {"), "{wac}");
     assert!(!sandbox.file("root_composed.wasm").exists());
 
-    let mut direct = vec!["root.wasm"];
-    direct.extend(plugs);
-    direct.extend(["-d", "direct.wasm"]);
-    compose(&sandbox, &direct).ok();
-    let mut via_wac = vec!["root.wasm"];
-    via_wac.extend(plugs);
-    via_wac.extend(["--wac", "chain.wac", "-d", "via-wac.wasm"]);
-    compose(&sandbox, &via_wac).ok();
+    compose(&sandbox, &chain_args(&["-d", "direct.wasm"])).ok();
+    compose(
+        &sandbox,
+        &chain_args(&["--wac", "chain.wac", "-d", "via-wac.wasm"]),
+    )
+    .ok();
     let direct = std::fs::read(sandbox.file("direct.wasm")).unwrap();
     let via_wac = std::fs::read(sandbox.file("via-wac.wasm")).unwrap();
     validate(&via_wac);
@@ -380,10 +297,11 @@ fn emitted_wac_composes_the_same_through_the_escape_hatch() {
 
     // A .wac naming a package nobody supplied is an error.
     std::fs::write(sandbox.file("bad.wac"), wac.replace("plug:b", "plug:zzz")).unwrap();
-    let mut bad = vec!["root.wasm"];
-    bad.extend(plugs);
-    bad.extend(["--wac", "bad.wac", "-d", "bad.wasm"]);
-    let run = compose(&sandbox, &bad).fails();
+    let run = compose(
+        &sandbox,
+        &chain_args(&["--wac", "bad.wac", "-d", "bad.wasm"]),
+    )
+    .fails();
     assert!(run.error().contains("plug:zzz"), "{}", run.stderr);
 }
 
@@ -416,37 +334,13 @@ fn bad_inputs_fail_cleanly() {
     );
     let run = compose(&sandbox, &["root.wasm", "--plug", "missing.wasm"]).fails();
     assert!(run.error().contains("missing.wasm"), "{}", run.stderr);
-    let run = compose(
-        &sandbox,
-        &[
-            "root.wasm",
-            "--plug",
-            "a.wasm",
-            "--plug",
-            "b.wasm",
-            "--wire",
-            "test:chain/b=nobody",
-        ],
-    )
-    .fails();
+    let run = compose(&sandbox, &chain_args(&["--wire", "test:chain/b=nobody"])).fails();
     assert!(
         run.error().contains("`nobody`, which is not a plug"),
         "{}",
         run.stderr
     );
-    let run = compose(
-        &sandbox,
-        &[
-            "root.wasm",
-            "--plug",
-            "a.wasm",
-            "--plug",
-            "b.wasm",
-            "--wire",
-            "x:y/z=b",
-        ],
-    )
-    .fails();
+    let run = compose(&sandbox, &chain_args(&["--wire", "x:y/z=b"])).fails();
     assert!(
         run.error().contains("`x:y/z` matches no import"),
         "{}",

@@ -1063,6 +1063,10 @@ fn tuple_expr(parts: impl Iterator<Item = String>) -> String {
     }
 }
 
+/// What the generated starter methods call until the user writes them: they compile, and
+/// panic with the method's name if called.
+const STUB_MACRO: &str = "todo";
+
 /// The `src/lib.rs` of a new actor implementing `pkg`: a type per trait with every method
 /// stubbed, and the export line.
 pub fn implementation_stub(pkg: &Package, crate_ident: &str, description: &str) -> String {
@@ -1107,7 +1111,7 @@ pub fn implementation_stub(pkg: &Package, crate_ident: &str, description: &str) 
             None => String::new(),
         };
         format!(
-            "    fn {}({}){ret} {{\n        todo!(\"{}\")\n    }}\n",
+            "    fn {}({}){ret} {{\n        {STUB_MACRO}!(\"{}\")\n    }}\n",
             rust_ident(&f.rust_name),
             params.join(", "),
             f.rust_name
