@@ -598,6 +598,16 @@ fn other_unsupported_rust_is_rejected_with_advice() {
 }
 
 #[test]
+fn trait_names_taken_by_the_worlds_are_rejected() {
+    assert_rejects(
+        "pub trait Exporter {\n    fn f(&self);\n}",
+        1,
+        11,
+        "the name of one of the package's worlds",
+    );
+}
+
+#[test]
 fn a_crate_without_traits_is_an_error() {
     let err = wit_of("pub struct S;").unwrap_err();
     assert!(err.contains("no `pub trait` found"), "{err}");

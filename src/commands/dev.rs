@@ -167,6 +167,7 @@ pub fn run(args: DevArgs, out: &Output) -> anyhow::Result<()> {
         "Watching",
         project.dir().display()
     ));
+    let mut updates = 0u32;
     while let Some(changed) = watcher.wait(&stop) {
         let shown: Vec<String> = changed
             .iter()
@@ -184,10 +185,13 @@ pub fn run(args: DevArgs, out: &Output) -> anyhow::Result<()> {
                 &running.component_id,
                 &reference,
             ) {
-                Ok(_) => out.note(&format!(
-                    "{:>12} {} on host {}",
-                    "Updated", running.component_id, running.host_id
-                )),
+                Ok(_) => {
+                    updates += 1;
+                    out.note(&format!(
+                        "{:>12} {} on host {}",
+                        "Updated", running.component_id, running.host_id
+                    ))
+                }
                 Err(e) => out.warn(&format!("updating the component failed: {e}")),
             },
             // A broken edit is normal while developing: say so and keep watching.
@@ -195,6 +199,11 @@ pub fn run(args: DevArgs, out: &Output) -> anyhow::Result<()> {
         }
     }
     stop_all(&running, out);
+    out.result(
+        &format!("{} update(s) of {}", updates, running.component_id),
+        serde_json::json!({ "component_id": running.component_id, "host_id": running.host_id,
+                            "builds": generation, "updates": updates }),
+    )?;
     Ok(())
 }
 

@@ -1190,6 +1190,16 @@ impl<'a> Scanner<'a> {
         };
         let mut interfaces = HashMap::new();
         for i in &self.pkg.interfaces {
+            if [super::print::EXPORTER_WORLD, super::print::IMPORTER_WORLD]
+                .contains(&i.wit_name.as_str())
+            {
+                let message = format!(
+                    "trait `{}` would be interface `{}`, which is the name of one of the package's \
+                     worlds (`exporter`, `importer`); rename the trait",
+                    i.rust_name, i.wit_name
+                );
+                return Err(self.located(&i.rust_name, message));
+            }
             if let Some(other) = interfaces.insert(&i.wit_name, &i.rust_name) {
                 return self.located_collision(other, &i.rust_name, &i.wit_name);
             }
@@ -1255,17 +1265,19 @@ impl<'a> Scanner<'a> {
 
     /// A collision error at the second of two Rust names.
     fn located_collision(&self, first: &str, second: &str, wit: &str) -> Result<(), WitgenError> {
-        let message = collision(first, second, wit);
-        // Find the second name's identifier in the sources for a location.
+        Err(self.located(second, collision(first, second, wit)))
+    }
+
+    /// An error at the first place identifier `name` appears in the crate.
+    fn located(&self, name: &str, message: String) -> WitgenError {
         for found in &self.found {
-            let file = found.file;
             let mut at = None;
-            find_ident(&found.item, second, &mut at);
+            find_ident(&found.item, name, &mut at);
             if let Some(span) = at {
-                return Err(self.err(file, span, message));
+                return self.err(found.file, span, message);
             }
         }
-        Err(WitgenError::Other(format!("{}: {message}", self.files[0])))
+        WitgenError::Other(format!("{}: {message}", self.files[0]))
     }
 }
 
