@@ -5,20 +5,13 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use clap::Args;
 
 use super::{CtlConnArgs, KeyDirArgs, PackageArgs};
 use crate::output::Output;
 use cargo_wasmcloud::build::{self, Profile, ProjectKind, Workspace};
-use cargo_wasmcloud::ctl::{Lattice, Link, ScaleRequest};
-use cargo_wasmcloud::dev::Watcher;
-
-/// The builtin HTTP server's reference on wasmCloud 1.x hosts.
-const HTTP_SERVER_REF: &str = "wasmcloud+builtin://http-server";
-/// The id `dev` gives it (as the walkthrough does).
-const HTTP_SERVER_ID: &str = "http-server";
+use cargo_wasmcloud::dev::{DevSession, Watcher};
 
 #[derive(Debug, Args)]
 pub struct DevArgs {
@@ -53,15 +46,6 @@ pub struct DevArgs {
 
     #[command(flatten)]
     dir: KeyDirArgs,
-}
-
-/// What `dev` started, to undo on the way out.
-struct Running {
-    lattice: Lattice,
-    host_id: String,
-    component_id: String,
-    /// The HTTP server's config and whether `dev` started the server.
-    http: Option<(String, bool)>,
 }
 
 pub fn run(args: DevArgs, out: &Output) -> anyhow::Result<()> {
@@ -119,45 +103,22 @@ pub fn run(args: DevArgs, out: &Output) -> anyhow::Result<()> {
 
     let first = build_once(out)?;
     let lattice = args.conn.connect()?;
-    let host_id = match &args.host_id {
-        Some(host) => host.clone(),
-        None => lattice
-            .auction(
-                "component",
-                serde_json::json!({ "component_ref": first, "component_id": component_id, "constraints": {} }),
-            )?
-            .into_iter()
-            .next()
-            .ok_or_else(|| anyhow::anyhow!("no host can run the component (is a host running in lattice `{}`?)", args.conn.lattice))?,
-    };
-    lattice.scale_component(
-        &ScaleRequest {
-            host_id: host_id.clone(),
-            component_ref: first.clone(),
-            component_id: component_id.clone(),
-            count: 1,
-            ..Default::default()
-        },
-        Some(Duration::from_secs(30)),
-    )?;
+    let mut session = DevSession::start(lattice, args.host_id.as_deref(), &component_id, &first)
+        .map_err(|e| anyhow::anyhow!("starting the component: {e}"))?;
     out.note(&format!(
-        "{:>12} {component_id} on host {host_id}",
-        "Started"
+        "{:>12} {} on host {}",
+        "Started", session.component_id, session.host_id
     ));
-    let mut running = Running {
-        lattice,
-        host_id,
-        component_id,
-        http: None,
-    };
     if let Some(address) = &args.http_address {
-        if let Err(e) = serve_http(&mut running, address) {
-            stop_all(&running, out);
-            return Err(e.context("the HTTP server"));
+        if let Err(e) = session.serve_http(address) {
+            for warning in session.stop() {
+                out.warn(&warning);
+            }
+            anyhow::bail!("the HTTP server: {e}");
         }
         out.note(&format!(
             "{:>12} http://{address}/ -> {}",
-            "Serving", running.component_id
+            "Serving", session.component_id
         ));
     }
 
@@ -180,16 +141,12 @@ pub fn run(args: DevArgs, out: &Output) -> anyhow::Result<()> {
             .collect();
         out.note(&format!("{:>12} {}", "Changed", shown.join(", ")));
         match build_once(out) {
-            Ok(reference) => match running.lattice.update_component(
-                &running.host_id,
-                &running.component_id,
-                &reference,
-            ) {
+            Ok(reference) => match session.update(&reference) {
                 Ok(_) => {
                     updates += 1;
                     out.note(&format!(
                         "{:>12} {} on host {}",
-                        "Updated", running.component_id, running.host_id
+                        "Updated", session.component_id, session.host_id
                     ))
                 }
                 Err(e) => out.warn(&format!("updating the component failed: {e}")),
@@ -198,79 +155,14 @@ pub fn run(args: DevArgs, out: &Output) -> anyhow::Result<()> {
             Err(e) => out.warn(&format!("build failed: {e:#}")),
         }
     }
-    stop_all(&running, out);
+    for warning in session.stop() {
+        out.warn(&warning);
+    }
+    out.note(&format!("{:>12} {}", "Stopped", session.component_id));
     out.result(
-        &format!("{} update(s) of {}", updates, running.component_id),
-        serde_json::json!({ "component_id": running.component_id, "host_id": running.host_id,
+        &format!("{} update(s) of {}", updates, session.component_id),
+        serde_json::json!({ "component_id": session.component_id, "host_id": session.host_id,
                             "builds": generation, "updates": updates }),
     )?;
     Ok(())
-}
-
-/// Starts the builtin HTTP server (if it is not running yet) and links it to the component.
-fn serve_http(running: &mut Running, address: &str) -> anyhow::Result<()> {
-    let provider_id = HTTP_SERVER_ID.to_string();
-    let config_name = format!("{}-http", running.component_id);
-    let lattice = &running.lattice;
-    let start = lattice.hosts_running(&provider_id, true)?.is_empty();
-    // Until the link is in place, cleaning up means stopping a server started here.
-    running.http = Some((config_name.clone(), start));
-    if start {
-        lattice.start_provider(
-            &running.host_id,
-            HTTP_SERVER_REF,
-            &provider_id,
-            &[],
-            Some(Duration::from_secs(30)),
-        )?;
-    }
-    lattice.put_config(
-        &config_name,
-        &[("address".to_string(), address.to_string())]
-            .into_iter()
-            .collect(),
-    )?;
-    let link = Link {
-        source_id: provider_id.clone(),
-        target: running.component_id.clone(),
-        // Named after the component: the server may serve other components too.
-        name: running.component_id.clone(),
-        wit_namespace: "wasi".into(),
-        wit_package: "http".into(),
-        interfaces: vec!["incoming-handler".into()],
-        source_config: vec![config_name.clone()],
-        target_config: Vec::new(),
-    };
-    lattice.check_http_link_address(&link)?;
-    lattice.put_link(&link)?;
-    Ok(())
-}
-
-/// Undoes what `dev` started; failures are reported, not fatal.
-fn stop_all(running: &Running, out: &Output) {
-    let lattice = &running.lattice;
-    if let Some((config_name, started_server)) = &running.http {
-        let _ = lattice.delete_link(HTTP_SERVER_ID, &running.component_id, "wasi", "http");
-        let _ = lattice.delete_config(config_name);
-        if *started_server {
-            if let Err(e) = lattice.stop_provider(
-                &running.host_id,
-                HTTP_SERVER_ID,
-                Some(Duration::from_secs(10)),
-            ) {
-                out.warn(&format!("stopping the HTTP server: {e}"));
-            }
-        }
-    }
-    let request = ScaleRequest {
-        host_id: running.host_id.clone(),
-        component_ref: String::new(),
-        component_id: running.component_id.clone(),
-        count: 0,
-        ..Default::default()
-    };
-    match lattice.scale_component(&request, Some(Duration::from_secs(10))) {
-        Ok(_) => out.note(&format!("{:>12} {}", "Stopped", running.component_id)),
-        Err(e) => out.warn(&format!("stopping {}: {e}", running.component_id)),
-    }
 }
