@@ -21,3 +21,6 @@ cargo wasmcloud claims sign "$work/hello.wasm" --keys-dir "$work/keys" \
 cargo wasmcloud inspect "$work/hello_s.wasm"
 cargo wasmcloud inspect --wit "$work/hello_s.wasm"
 cargo wasmcloud keys list --keys-dir "$work/keys"
+# An interface crate of plain Rust traits, and the WIT generated from it.
+cargo wasmcloud new interface greeter-api --namespace demo --path "$work/greeter-api" -y
+cat "$work/greeter-api/wit/greeter-api.wit"
