@@ -295,6 +295,23 @@ fn smart_pointers_and_references_are_transparent() {
 }
 
 #[test]
+fn generic_aliases_of_the_crate_are_expanded() {
+    assert_maps(
+        "pub enum ApiError { Denied, Gone }
+         pub type Result<T> = std::result::Result<T, ApiError>;
+         pub type Pair<A, B> = (A, Vec<B>);
+         pub trait Api { fn f(&self, p: Pair<u8, String>) -> Result<Option<u32>>; }",
+        &[
+            "enum api-error {",
+            "denied,",
+            "gone,",
+            "}",
+            "f: func(p: tuple<u8, list<string>>) -> result<option<u32>, api-error>;",
+        ],
+    );
+}
+
+#[test]
 fn traits_are_interfaces_and_share_types_by_use() {
     let wit = wit_of(
         "pub struct Item { pub name: String }

@@ -815,6 +815,13 @@ impl<'a> Scanner<'a> {
                 ))
             }
         };
+        // `type Result<T> = std::result::Result<T, Error>;` and the like: a generic alias of
+        // this crate, named by one segment, stands for its target with the arguments put in.
+        if segments.len() == 1 && !type_args.is_empty() {
+            if let Some(expanded) = self.expand_generic_alias(&name, &type_args) {
+                return self.ty(ctx, &expanded);
+            }
+        }
         let prim = |p: Prim| Ok(Ty::Prim(p));
         match name.as_str() {
             "bool" => prim(Prim::Bool),
@@ -920,6 +927,28 @@ impl<'a> Scanner<'a> {
                 self.named(ctx, &name, p.span())
             }
         }
+    }
+
+    /// The target of the crate's generic type alias `name` with `args` substituted for its
+    /// parameters, if there is exactly one such alias with that many parameters.
+    fn expand_generic_alias(&self, name: &str, args: &[&syn::Type]) -> Option<syn::Type> {
+        let [found] = self.type_items.get(name)?.as_slice() else {
+            return None;
+        };
+        let syn::Item::Type(alias) = &self.found[*found].item else {
+            return None;
+        };
+        let params: Vec<String> = alias
+            .generics
+            .type_params()
+            .map(|p| p.ident.to_string())
+            .collect();
+        if params.is_empty() || params.len() != args.len() {
+            return None;
+        }
+        let mut target = (*alias.ty).clone();
+        substitute(&mut target, &params, args);
+        Some(target)
     }
 
     /// A type of this crate, defined on first use.
@@ -1313,6 +1342,37 @@ fn find_ident(item: &syn::Item, name: &str, at: &mut Option<Span>) {
         }
     }
     visit_tokens(item.to_token_stream(), name, at);
+}
+
+/// Replaces the single-segment paths naming `params` in `ty` with `args`.
+fn substitute(ty: &mut syn::Type, params: &[String], args: &[&syn::Type]) {
+    match ty {
+        syn::Type::Path(p) if p.qself.is_none() => {
+            if p.path.segments.len() == 1 && p.path.segments[0].arguments.is_empty() {
+                let ident = p.path.segments[0].ident.to_string();
+                if let Some(i) = params.iter().position(|param| *param == ident) {
+                    *ty = args[i].clone();
+                    return;
+                }
+            }
+            for segment in p.path.segments.iter_mut() {
+                if let syn::PathArguments::AngleBracketed(a) = &mut segment.arguments {
+                    for arg in a.args.iter_mut() {
+                        if let syn::GenericArgument::Type(t) = arg {
+                            substitute(t, params, args);
+                        }
+                    }
+                }
+            }
+        }
+        syn::Type::Reference(r) => substitute(&mut r.elem, params, args),
+        syn::Type::Slice(s) => substitute(&mut s.elem, params, args),
+        syn::Type::Array(a) => substitute(&mut a.elem, params, args),
+        syn::Type::Paren(p) => substitute(&mut p.elem, params, args),
+        syn::Type::Group(g) => substitute(&mut g.elem, params, args),
+        syn::Type::Tuple(t) => t.elems.iter_mut().for_each(|e| substitute(e, params, args)),
+        _ => {}
+    }
 }
 
 /// The trait named by an associated type's first bound (`type R: Resource;` → `Resource`).
