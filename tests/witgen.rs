@@ -179,6 +179,10 @@ fn tricky_interface_generates_builds_and_composes() {
     );
     assert!(wit.contains("%type: func(name: string) -> kind;"), "{wit}");
     assert!(
+        wit.contains("interface audit {\n  use store.{doc-id, kind};"),
+        "{wit}"
+    );
+    assert!(
         wit.contains(
             "put: func(id: doc-id, shapes: list<shape>, tags: tags) -> result<_, store-error>;"
         ),
@@ -438,6 +442,6 @@ fn composed_tricky_actors_answer_over_http_on_a_real_host() {
         body,
         "Ok(()) Some([DocId(7)]) Fancy [(DocId(7), [\"red\"])] true 7 7 Some(DocId(1)) \
          {\"documents\": 1} Ok(Some([Circle { center: Point { x: 1, y: 2 }, radius: 3.5 }, \
-         Segment(Point { x: 0, y: 0 }, Point { x: 1, y: 1 })]))\n"
+         Segment(Point { x: 0, y: 0 }, Point { x: 1, y: 1 })])) Some(DocId(7)) 2\n"
     );
 }
