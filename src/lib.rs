@@ -5,6 +5,7 @@ pub mod build;
 pub mod compose;
 pub mod ctl;
 pub mod dev;
+pub mod doctor;
 pub mod fsutil;
 pub mod inspect;
 pub mod oci;

@@ -571,3 +571,65 @@ fn workspace_explain_emit_wac_and_the_wac_escape_hatch() {
     assert_eq!(run.status.code(), Some(1));
     assert!(run.stderr.contains("the .wac document"), "{}", run.stderr);
 }
+
+#[test]
+fn plugs_that_cannot_be_had_are_named() {
+    let sandbox = Sandbox::new();
+    chain(&sandbox);
+    // An output in a directory that is not there: one line, nothing written.
+    let run = compose(&sandbox, &chain_args(&["-d", "no/such/dir/out.wasm"])).fails();
+    assert!(
+        run.error().contains("no/such/dir/out.wasm"),
+        "{}",
+        run.stderr
+    );
+    assert!(!sandbox.path().join("no").exists());
+
+    let ws = sandbox.path().join("compose-ws");
+    support::copy_dir(&support::fixtures_dir().join("compose-ws"), &ws);
+    // Generated files first, so the failing builds below print only their error.
+    sandbox
+        .run_with(&["wit", "--workspace"], |cmd| {
+            cmd.current_dir(&ws);
+        })
+        .ok();
+    let manifest = ws.join("greeter-app/Cargo.toml");
+    let original = std::fs::read_to_string(&manifest).unwrap();
+    let build = |plug: &str| {
+        std::fs::write(
+            &manifest,
+            original.replace("greeter = { crate = \"greeter-impl\" }", plug),
+        )
+        .unwrap();
+        sandbox
+            .run_with(&["build", "-p", "greeter-app"], |cmd| {
+                cmd.current_dir(&ws)
+                    .env("CARGO_TARGET_DIR", support::shared_build_cache());
+            })
+            .fails()
+    };
+    let run = build("greeter = { crate = \"nowhere\" }");
+    assert!(
+        run.error()
+            .contains("plug `greeter`: crate `nowhere` is not a member of this workspace"),
+        "{}",
+        run.stderr
+    );
+    let run = build("greeter = { crate = \"greeter-api\" }");
+    assert!(
+        run.error()
+            .contains("plug `greeter`: crate `greeter-api` is not an actor"),
+        "{}",
+        run.stderr
+    );
+    let run = build("greeter = { path = \"missing.wasm\" }");
+    assert!(run.error().contains("missing.wasm"), "{}", run.stderr);
+    let run = build("greeter = { oci = \"127.0.0.1:1/x:1\" }");
+    assert!(
+        run.error().contains("needs its manifest `digest`"),
+        "{}",
+        run.stderr
+    );
+    let run = build("Greeter = { crate = \"greeter-impl\" }");
+    assert!(run.error().contains("plug id `Greeter`"), "{}", run.stderr);
+}

@@ -379,3 +379,45 @@ fn faults_on_the_path_name_the_step_that_failed() {
         run.stderr
     );
 }
+
+#[test]
+fn dev_refuses_what_it_cannot_run() {
+    let sandbox = Sandbox::new();
+    sandbox.run(&["new", "interface", "shapes", "-y"]).ok();
+    sandbox.run(&["new", "actor", "lonely", "-y"]).ok();
+    let dev = |dir: &str, port: u16| {
+        sandbox.run_with(
+            &["dev", "--ctl-port", &port.to_string(), "-x", LATTICE],
+            |cmd| {
+                cmd.current_dir(sandbox.path().join(dir))
+                    .env("CARGO_TARGET_DIR", support::shared_build_cache());
+            },
+        )
+    };
+    // Not an actor.
+    let run = dev("shapes", support::free_port()).fails();
+    assert!(
+        run.error()
+            .contains("`dev` runs actors, and `shapes` is not one (interface)"),
+        "{}",
+        run.stderr
+    );
+    // No NATS: found before anything is built.
+    let run = dev("lonely", support::free_port()).fails();
+    assert!(
+        run.error().contains("cannot connect to NATS"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("Compiling"), "{}", run.stderr);
+    // NATS but no host: the start fails and says why.
+    let nats = NatsServer::start();
+    let run = dev("lonely", nats.port);
+    assert_eq!(run.status.code(), Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("starting the component: no host can run the component"),
+        "{}",
+        run.stderr
+    );
+}

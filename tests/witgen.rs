@@ -373,6 +373,33 @@ fn wit_errors_are_one_line_with_a_location() {
         "{}",
         run.stderr
     );
+
+    // A path dependency that is not an interface crate.
+    let plain = sandbox.path().join("plain");
+    std::fs::create_dir_all(plain.join("src")).unwrap();
+    std::fs::write(
+        plain.join("Cargo.toml"),
+        "[package]\nname = \"plain\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[lib]\n",
+    )
+    .unwrap();
+    std::fs::write(plain.join("src/lib.rs"), "").unwrap();
+    let manifest = std::fs::read_to_string(actor.join("Cargo.toml")).unwrap();
+    std::fs::write(
+        actor.join("Cargo.toml"),
+        manifest
+            .replace("implements = [\"bad-api\"]", "uses = [\"plain\"]")
+            .replace(
+                "[package.metadata.wasmcloud]",
+                "[dependencies]\nplain = { path = \"../plain\" }\n\n[package.metadata.wasmcloud]",
+            ),
+    )
+    .unwrap();
+    let run = run_in(&sandbox, &actor, &["wit"]).fails();
+    assert!(
+        run.error().contains("set kind = \"interface\""),
+        "{}",
+        run.stderr
+    );
 }
 
 /// The glue at run time: the consumer, composed with the implementation, serves HTTP on a

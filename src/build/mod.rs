@@ -615,8 +615,20 @@ pub fn build_actors(
             continue;
         };
         for (id, source) in settings.sources().map_err(|e| compose_error(project, e))? {
-            let compose::config::PlugSource::Crate(name) = source else {
-                continue;
+            let name = match source {
+                compose::config::PlugSource::Crate(name) => name,
+                // A missing file is found before cargo spends time building.
+                compose::config::PlugSource::Path(path) => {
+                    let full = project.dir().join(&path);
+                    if !full.is_file() {
+                        return Err(BuildError::NotBuildable {
+                            package: project.package.clone(),
+                            reason: format!("plug `{id}`: no file {}", full.display()),
+                        });
+                    }
+                    continue;
+                }
+                compose::config::PlugSource::Oci { .. } => continue,
             };
             let member = members.iter().find(|m| m.package == name).ok_or_else(|| {
                 BuildError::NotBuildable {

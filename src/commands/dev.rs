@@ -67,7 +67,11 @@ pub fn run(args: DevArgs, out: &Output) -> anyhow::Result<()> {
     let ws = Workspace::load(&opts)?;
     let project = match ws.select(&opts)?.as_slice() {
         [one] if one.kind == ProjectKind::Actor => one.clone(),
-        [one] => anyhow::bail!("`dev` runs actors; `{}` is a {}", one.package, one.kind),
+        [one] => anyhow::bail!(
+            "`dev` runs actors, and `{}` is not one ({})",
+            one.package,
+            one.kind
+        ),
         [] => anyhow::bail!("no actor here: run `dev` in an actor's directory or give --package"),
         _ => anyhow::bail!("`dev` runs one actor: choose it with --package"),
     };
@@ -101,8 +105,9 @@ pub fn run(args: DevArgs, out: &Output) -> anyhow::Result<()> {
         Ok(format!("file://{}", copy.canonicalize()?.display()))
     };
 
-    let first = build_once(out)?;
+    // The lattice first: a missing NATS is found before a build is spent on it.
     let lattice = args.conn.connect()?;
+    let first = build_once(out)?;
     let mut session = DevSession::start(lattice, args.host_id.as_deref(), &component_id, &first)
         .map_err(|e| anyhow::anyhow!("starting the component: {e}"))?;
     out.note(&format!(

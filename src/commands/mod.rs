@@ -163,7 +163,11 @@ pub struct CtlConnArgs {
 
 impl CtlConnArgs {
     pub fn connect(&self) -> anyhow::Result<cargo_wasmcloud::ctl::Lattice> {
-        let opts = cargo_wasmcloud::ctl::CtlOptions {
+        Ok(cargo_wasmcloud::ctl::Lattice::connect(&self.options())?)
+    }
+
+    pub fn options(&self) -> cargo_wasmcloud::ctl::CtlOptions {
+        cargo_wasmcloud::ctl::CtlOptions {
             host: self.ctl_host.clone(),
             port: self.ctl_port,
             jwt: self.ctl_jwt.clone(),
@@ -172,8 +176,7 @@ impl CtlConnArgs {
             lattice: self.lattice.clone(),
             timeout: std::time::Duration::from_millis(self.timeout_ms),
             ..Default::default()
-        };
-        Ok(cargo_wasmcloud::ctl::Lattice::connect(&opts)?)
+        }
     }
 }
 

@@ -120,8 +120,8 @@ fn module(input: &GlueInput) -> String {
     let _ = writeln!(s, "            world: \"{world}\",");
     let _ = writeln!(s, "        }});");
     let _ = writeln!(s, "    }}\n");
-    for t in &pkg.types {
-        s.push_str(&cx.conversions(t));
+    for index in 0..pkg.types.len() {
+        s.push_str(&cx.conversions(index));
     }
     match input.role {
         Role::Implements => s.push_str(&cx.exporter(module_name)),
@@ -519,13 +519,8 @@ impl Cx<'_> {
     }
 
     /// `From` impls both ways between a user type and its bindings type.
-    fn conversions(&self, t: &TypeDef) -> String {
-        let index = self
-            .pkg
-            .types
-            .iter()
-            .position(|x| std::ptr::eq(x, t))
-            .unwrap_or(0);
+    fn conversions(&self, index: usize) -> String {
+        let t = &self.pkg.types[index];
         if t.rust_path.is_empty() {
             return String::new(); // records made up for variant cases: converted inline
         }
