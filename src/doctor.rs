@@ -49,7 +49,7 @@ pub fn run(inputs: Inputs) -> Vec<Check> {
     let mut checks = Vec::new();
     let cwd = inputs.cwd;
     let target = "wasm32-wasip2";
-    checks.push(match check_target_installed(target, &cwd) {
+    checks.push(match check_target_installed(target, cwd) {
         Ok(()) => check(
             "wasm target",
             Status::Ok,
