@@ -10,7 +10,7 @@ use serde_json::json;
 use super::{KeyDirArgs, PackageArgs};
 use crate::output::Output;
 use cargo_wasmcloud::build::{self, ComposeMode, Profile, ProjectKind, Workspace};
-use cargo_wasmcloud::compose::{self, Input, Rules, Semver, Source, Target, Wire, WireRule};
+use cargo_wasmcloud::compose::{self, Input, Rules, Semver, Source, Wire};
 use cargo_wasmcloud::fsutil;
 
 #[derive(Debug, Args)]
@@ -228,23 +228,10 @@ fn ad_hoc_rules(args: &ComposeArgs) -> anyhow::Result<Rules> {
         let (key, target) = spec
             .rsplit_once('=')
             .ok_or_else(|| anyhow::anyhow!("--wire {spec}: expected IMPORT=PLUG or IMPORT=host"))?;
-        let (consumer, pattern) = match key.split_once("::") {
-            Some((c, p)) => (Some(c.to_string()), p.to_string()),
-            None => (None, key.to_string()),
-        };
-        let target = match target {
-            "host" => Target::Host,
-            plug => Target::Plug {
-                id: plug.to_string(),
-                export: None,
-            },
-        };
-        rules.wire.push(WireRule {
-            key: key.to_string(),
-            consumer,
-            pattern,
-            target,
-        });
+        rules.wire.push(compose::config::wire_rule(
+            key,
+            &compose::config::WireSpec::Name(target.to_string()),
+        ));
     }
     Ok(rules)
 }

@@ -95,6 +95,32 @@ impl PlugSpec {
     }
 }
 
+/// A `wire` entry: `[CONSUMER::]IMPORT` chooses `spec` (a plug id, `host`, or a plug and
+/// its export).
+pub fn wire_rule(key: &str, spec: &WireSpec) -> WireRule {
+    let (consumer, pattern) = match key.split_once("::") {
+        Some((c, p)) => (Some(c.to_string()), p.to_string()),
+        None => (None, key.to_string()),
+    };
+    let target = match spec {
+        WireSpec::Name(name) if name == "host" => Target::Host,
+        WireSpec::Name(name) => Target::Plug {
+            id: name.clone(),
+            export: None,
+        },
+        WireSpec::Explicit { plug, export } => Target::Plug {
+            id: plug.clone(),
+            export: export.clone(),
+        },
+    };
+    WireRule {
+        key: key.to_string(),
+        consumer,
+        pattern,
+        target,
+    }
+}
+
 /// Plug ids must work as package names (`plug:<id>`) and `.wac` identifiers.
 pub fn check_plug_id(id: &str) -> Result<(), ComposeError> {
     let ok = id.split('-').all(|part| {
@@ -116,30 +142,11 @@ impl ComposeSettings {
     /// The planner's rules.
     pub fn rules(&self) -> Result<Rules, ComposeError> {
         let defaults = Rules::default();
-        let mut wire = Vec::new();
-        for (key, spec) in &self.wire {
-            let (consumer, pattern) = match key.split_once("::") {
-                Some((c, p)) => (Some(c.to_string()), p.to_string()),
-                None => (None, key.clone()),
-            };
-            let target = match spec {
-                WireSpec::Name(name) if name == "host" => Target::Host,
-                WireSpec::Name(name) => Target::Plug {
-                    id: name.clone(),
-                    export: None,
-                },
-                WireSpec::Explicit { plug, export } => Target::Plug {
-                    id: plug.clone(),
-                    export: export.clone(),
-                },
-            };
-            wire.push(WireRule {
-                key: key.clone(),
-                consumer,
-                pattern,
-                target,
-            });
-        }
+        let wire = self
+            .wire
+            .iter()
+            .map(|(key, spec)| wire_rule(key, spec))
+            .collect();
         Ok(Rules {
             wire,
             host: self.host.clone().unwrap_or(defaults.host),
