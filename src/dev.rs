@@ -10,7 +10,88 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::ctl::{CtlError, Lattice, Link, ScaleRequest};
+use crate::ctl::{file_reference, CtlError, Lattice, Link, ScaleRequest};
+use crate::fsutil;
+use crate::pipeline::{BuildError, BuildEvent, BuildOptions, Pipeline};
+use crate::project::{Project, ProjectKind};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DevError {
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    #[error("`dev` runs actors, and `{package}` is not one ({kind})")]
+    NotAnActor { package: String, kind: ProjectKind },
+    #[error("no actor here: run `dev` in an actor's directory or give --package")]
+    NoActor,
+    #[error("`dev` runs one actor: choose it with --package")]
+    ManyActors,
+    #[error("{}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The actor `dev` runs, built again after every change. Each build is copied to a new
+/// file (`<target-dir>/wasmcloud/dev/<name>-<n>.wasm`) so that every update names a new
+/// image: a host does not reload a reference it already runs.
+#[derive(Debug)]
+pub struct DevBuild {
+    pipeline: Pipeline,
+    dir: PathBuf,
+    /// Builds so far.
+    pub generation: u32,
+}
+
+impl DevBuild {
+    /// Selects the one actor to run.
+    pub fn new(opts: BuildOptions) -> Result<DevBuild, DevError> {
+        let pipeline = Pipeline::load(opts)?;
+        match pipeline.projects.as_slice() {
+            [one] if one.kind == ProjectKind::Actor => {}
+            [one] => {
+                return Err(DevError::NotAnActor {
+                    package: one.package.clone(),
+                    kind: one.kind,
+                })
+            }
+            [] => return Err(DevError::NoActor),
+            _ => return Err(DevError::ManyActors),
+        }
+        let dir = pipeline.ws.target_dir.join("wasmcloud/dev");
+        Ok(DevBuild {
+            pipeline,
+            dir,
+            generation: 0,
+        })
+    }
+
+    pub fn project(&self) -> &Project {
+        &self.pipeline.projects[0]
+    }
+
+    /// Builds and signs the actor, and returns the `file://` reference of a fresh copy.
+    pub fn build(&mut self, events: &mut dyn FnMut(BuildEvent<'_>)) -> Result<String, DevError> {
+        let built = self.pipeline.build(events)?;
+        let signed = &built[0].path;
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| DevError::Io { path, source }
+        };
+        std::fs::create_dir_all(&self.dir).map_err(io(&self.dir))?;
+        self.generation += 1;
+        let copy = self.dir.join(format!(
+            "{}-{}.wasm",
+            self.project().artifact,
+            self.generation
+        ));
+        let bytes = std::fs::read(signed).map_err(io(signed))?;
+        fsutil::write_atomic(&copy, fsutil::Mode::Public, |w| w.write_all(&bytes))
+            .map_err(io(&copy))?;
+        Ok(file_reference(&copy.display().to_string()))
+    }
+}
 
 /// Directories and files that change because of a build, not because of the user.
 const IGNORED: &[&str] = &["target", ".git", "wasmcloud_glue.rs"];

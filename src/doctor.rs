@@ -3,9 +3,9 @@
 
 use serde::Serialize;
 
-use crate::build::check_target_installed;
 use crate::ctl::{CtlOptions, Lattice};
 use crate::oci::{self, LoginStatus, RegistryOptions};
+use crate::project::check_target_installed;
 use crate::sign::keys::{KeyDir, KeyError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -1,14 +1,34 @@
 //! cargo-wasmcloud: the library behind the `cargo wasmcloud` command. Modules here do the
 //! work and know nothing of the terminal; `src/commands/` parses and prints.
+//!
+//! Layers, lowest first; a module imports only from layers below its own (checked by
+//! `tests/layers.rs`):
+//!
+//! 1. `fsutil`: atomic writes, private files.
+//! 2. `artifact`: Wasm sections and canonical form, WIT views, the PAR layout, sniffing.
+//! 3. `sign`: nkeys, claims JWTs, signing components and provider archives.
+//! 4. `oci`, `ctl`: registries and the lattice.
+//! 5. `project`: the workspace, its packages and their settings.
+//! 6. `witgen`, `compose`, `scaffold`: code generation and composition.
+//! 7. `pipeline`: generation → cargo → finishing.
+//! 8. `dev`, `doctor`: what runs on top of all of it.
 
-pub mod build;
-pub mod compose;
+pub mod fsutil;
+
+pub mod artifact;
+
+pub mod sign;
+
 pub mod ctl;
+pub mod oci;
+
+pub mod project;
+
+pub mod compose;
+pub mod scaffold;
+pub mod witgen;
+
+pub mod pipeline;
+
 pub mod dev;
 pub mod doctor;
-pub mod fsutil;
-pub mod inspect;
-pub mod oci;
-pub mod scaffold;
-pub mod sign;
-pub mod witgen;

@@ -89,6 +89,15 @@ impl Output {
         }
     }
 
+    /// A status line on stderr, as cargo prints them: the verb right-aligned in twelve
+    /// columns (bold green where colors are on), then the message. Silent in JSON mode.
+    pub fn status(&self, verb: &str, message: &str) {
+        if self.format == Format::Text {
+            let verb = self.paint(&format!("{verb:>12}"), "1;32");
+            let _ = writeln!(io::stderr(), "{verb} {message}");
+        }
+    }
+
     /// Detail for `-v`, on stderr.
     pub fn detail(&self, text: &str) {
         if self.verbose > 0 {

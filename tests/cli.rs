@@ -6,7 +6,8 @@ mod support;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use cargo_wasmcloud::sign::{jwt, wasm};
+use cargo_wasmcloud::artifact::wasm;
+use cargo_wasmcloud::sign::jwt;
 use support::{hello_component, nested_core_modules, run_command, Run, Sandbox};
 use wascap::prelude::KeyPair;
 

@@ -37,7 +37,7 @@ fn check_component(path: &Path, expected_export: &str) {
     wasmparser::Validator::new()
         .validate_all(&bytes)
         .expect("valid component");
-    let wit = cargo_wasmcloud::inspect::component_wit(&bytes).unwrap();
+    let wit = cargo_wasmcloud::artifact::wit::component_wit(&bytes).unwrap();
     assert!(
         wit.lines()
             .any(|l| l.trim().starts_with(&format!("export {expected_export}@"))),
@@ -76,7 +76,8 @@ fn keyvalue_template_exports_http_and_imports_keyvalue() {
         "counter",
     );
     check_component(&path, "wasi:http/incoming-handler");
-    let wit = cargo_wasmcloud::inspect::component_wit(&std::fs::read(&path).unwrap()).unwrap();
+    let wit =
+        cargo_wasmcloud::artifact::wit::component_wit(&std::fs::read(&path).unwrap()).unwrap();
     assert!(
         wit.contains("import wasi:keyvalue/store@0.2.0-draft"),
         "{wit}"

@@ -7,7 +7,8 @@ mod support;
 
 use std::path::Path;
 
-use cargo_wasmcloud::sign::{jwt, wasm};
+use cargo_wasmcloud::artifact::wasm;
+use cargo_wasmcloud::sign::jwt;
 use support::{hello_component, nested_core_modules, pad_section_sizes, Sandbox};
 use wascap::jwt::{Claims, Component};
 use wascap::prelude::KeyPair;

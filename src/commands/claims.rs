@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use super::{inspect, KeyDirArgs};
+use super::{inspect, report_key, KeyDirArgs};
 use crate::output::Output;
+use cargo_wasmcloud::artifact::wasm::WasmKind;
 use cargo_wasmcloud::sign::{
     self,
-    keys::{self, Key, KeyDir, KeyError, KeyKind, KeyOrigin},
-    wasm::WasmKind,
+    keys::{self, KeyKind},
     ComponentClaimsSpec,
 };
 
@@ -113,47 +113,6 @@ fn file_stem(path: &Path) -> String {
         .unwrap_or_else(|| "component".into())
 }
 
-/// The issuer (account) and subject keys for signing: each from its setting when given,
-/// else the default key file (`$USER_account.nk`, `<subject_default>_<kind>.nk`), made now
-/// when missing and `generate` allows; a note says when one was made.
-pub fn signing_keys(
-    dir: &KeyDir,
-    issuer: Option<&str>,
-    subject: Option<&str>,
-    subject_default: &str,
-    subject_kind: KeyKind,
-    generate: bool,
-    out: &Output,
-) -> Result<(Key, Key), KeyError> {
-    let one = |given: Option<&str>, default_name: &str, kind: KeyKind, role: &'static str| {
-        let (key, origin) = dir.signing_key(given, default_name, kind, role, generate)?;
-        match &origin {
-            KeyOrigin::Generated(path) => out.note(&format!(
-                "Generated {role} key {} ({})",
-                path.display(),
-                key.public_key
-            )),
-            KeyOrigin::Stored(path) => out.detail(&format!(
-                "{role} key {} from {}",
-                key.public_key,
-                path.display()
-            )),
-            KeyOrigin::Given(source) => {
-                out.detail(&format!("{role} key {} from {source}", key.public_key))
-            }
-        }
-        Ok::<_, KeyError>(key)
-    };
-    let issuer = one(
-        issuer,
-        &keys::default_account_name(),
-        KeyKind::Account,
-        "issuer",
-    )?;
-    let subject = one(subject, subject_default, subject_kind, "subject")?;
-    Ok((issuer, subject))
-}
-
 fn run_sign(args: SignArgs, out: &Output) -> anyhow::Result<()> {
     let stem = file_stem(&args.file);
     let destination = args
@@ -172,15 +131,17 @@ fn run_sign(args: SignArgs, out: &Output) -> anyhow::Result<()> {
     // Keys are looked up (or made) only once the input has proved to be Wasm.
     let generate = !args.disable_keygen;
     let signed = sign::sign_file(&args.file, &destination, &spec, || {
-        Ok(signing_keys(
+        let [issuer, subject] = keys::signing_pair(
             &args.dir.resolve()?,
             args.issuer.as_deref(),
             args.subject.as_deref(),
             &stem,
             KeyKind::Module,
             generate,
-            out,
-        )?)
+        )?;
+        report_key(out, &issuer);
+        report_key(out, &subject);
+        Ok((issuer.key, subject.key))
     })?;
     if signed.kind == WasmKind::CoreModule {
         out.warn(

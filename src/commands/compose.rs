@@ -7,11 +7,13 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use serde_json::json;
 
-use super::{KeyDirArgs, PackageArgs};
+use super::{report_build_event, KeyDirArgs, PackageArgs};
 use crate::output::Output;
-use cargo_wasmcloud::build::{self, ComposeMode, Profile, ProjectKind, Workspace};
 use cargo_wasmcloud::compose::{self, Input, Rules, Semver, Source, Wire};
 use cargo_wasmcloud::fsutil;
+use cargo_wasmcloud::pipeline::{BuildEvent, BuildOptions, CompositionReport, Pipeline, Profile};
+use cargo_wasmcloud::project::compose_settings::{check_plug_id, WireSpec};
+use cargo_wasmcloud::project::ProjectKind;
 
 #[derive(Debug, Args)]
 pub struct ComposeArgs {
@@ -87,7 +89,7 @@ fn ad_hoc(root_path: &Path, args: &ComposeArgs, out: &Output) -> anyhow::Result<
             Some((id, path)) => (id.to_string(), PathBuf::from(path)),
             None => (plug_id_from_path(Path::new(spec)), PathBuf::from(spec)),
         };
-        compose::config::check_plug_id(&id)?;
+        check_plug_id(&id)?;
         anyhow::ensure!(
             !plugs.iter().any(|p: &Input| p.id == id) && id != root.id,
             "two components are named `{id}`; name them with ID=FILE"
@@ -149,69 +151,62 @@ fn ad_hoc(root_path: &Path, args: &ComposeArgs, out: &Output) -> anyhow::Result<
 }
 
 fn workspace(args: &ComposeArgs, out: &Output) -> anyhow::Result<()> {
-    let mut opts = args.select.options()?;
+    let mut opts = BuildOptions::new(args.select.selection()?);
     if args.debug {
         opts.profile = Profile::Dev;
     }
-    if args.explain || args.emit_wac.is_some() {
-        opts.compose_mode = ComposeMode::Explain;
-    }
-    let ws = Workspace::load(&opts)?;
-    let projects: Vec<build::Project> = ws
-        .select(&opts)?
-        .into_iter()
-        .filter(|p| p.kind == ProjectKind::Actor && p.settings.compose.is_some())
-        .collect();
+    opts.keys = args.dir.policy(true);
+    let cwd = opts.selection.cwd.clone();
+    let mut pipeline = Pipeline::load(opts)?;
+    pipeline.retain(|p| p.kind == ProjectKind::Actor && p.settings.compose.is_some());
     anyhow::ensure!(
-        !projects.is_empty(),
+        !pipeline.projects.is_empty(),
         "nothing to compose: no selected actor has [package.metadata.wasmcloud.compose] \
          (or give ROOT.wasm and --plug files)"
     );
-    super::generate_for_build(out, &opts, &ws, &projects)?;
     anyhow::ensure!(
-        args.emit_wac.is_none() || projects.len() == 1,
+        args.emit_wac.is_none() || pipeline.projects.len() == 1,
         "--emit-wac writes one document: choose one actor with -p"
     );
-    let mut keys_for =
-        |project: &build::Project| super::build::project_keys(&args.dir, true, out, project);
-    let mut events = |event: build::BuildEvent<'_>| {
-        if let build::BuildEvent::Signed(actor) = event {
-            if opts.compose_mode == ComposeMode::Compose {
-                out.note(&format!(
-                    "{:>12} {} -> {}",
-                    "Composed",
-                    actor.package,
-                    actor.path.display()
-                ));
-            }
-        }
+    let mut events = |event: BuildEvent<'_>| match event {
+        BuildEvent::Finished(actor) => out.status(
+            "Composed",
+            &format!("{} -> {}", actor.package, actor.path.display()),
+        ),
+        other => report_build_event(out, &cwd, other),
     };
-    let built = build::build_actors(&opts, &ws, &projects, true, &mut keys_for, &mut events)?;
     let mut text = Vec::new();
+    if args.explain || args.emit_wac.is_some() {
+        let explained = pipeline.explain(&mut events)?;
+        for actor in &explained {
+            let report = &actor.composition;
+            if let (Some(file), Some((plan, nodes))) = (&args.emit_wac, &report.plan) {
+                write_file(
+                    file,
+                    compose::to_wac(plan, nodes, "cargo-wasmcloud:composition").as_bytes(),
+                )?;
+            }
+            text.push(wiring_text(&actor.package, report));
+        }
+        out.result(&text.join("\n"), json!({ "artifacts": explained }))?;
+        return Ok(());
+    }
+    let built = pipeline.build(&mut events)?;
     for actor in &built {
-        let Some(report) = &actor.composition else {
-            continue;
-        };
-        if let (Some(file), Some((plan, nodes))) = (&args.emit_wac, &report.plan) {
-            write_file(
-                file,
-                compose::to_wac(plan, nodes, "cargo-wasmcloud:composition").as_bytes(),
-            )?;
-        }
-        match &report.wac {
-            Some(wac) => text.push(format!("{}: wired by {}", actor.package, wac.display())),
-            None => text.push(format!(
-                "{}:\n{}",
-                actor.package,
-                explain_text(&report.wires)
-            )),
-        }
-        if opts.compose_mode == ComposeMode::Compose {
+        if let Some(report) = &actor.composition {
+            text.push(wiring_text(&actor.package, report));
             text.push(actor.path.display().to_string());
         }
     }
     out.result(&text.join("\n"), json!({ "artifacts": built }))?;
     Ok(())
+}
+
+fn wiring_text(package: &str, report: &CompositionReport) -> String {
+    match &report.wac {
+        Some(wac) => format!("{package}: wired by {}", wac.display()),
+        None => format!("{package}:\n{}", explain_text(&report.wires)),
+    }
 }
 
 /// The ad hoc rules from the flags.
@@ -230,7 +225,7 @@ fn ad_hoc_rules(args: &ComposeArgs) -> anyhow::Result<Rules> {
             .ok_or_else(|| anyhow::anyhow!("--wire {spec}: expected IMPORT=PLUG or IMPORT=host"))?;
         rules.wire.push(compose::config::wire_rule(
             key,
-            &compose::config::WireSpec::Name(target.to_string()),
+            &WireSpec::Name(target.to_string()),
         ));
     }
     Ok(rules)

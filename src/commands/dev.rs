@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::{CtlConnArgs, KeyDirArgs, PackageArgs};
+use super::{report_build_event, CtlConnArgs, KeyDirArgs, PackageArgs};
 use crate::output::Output;
-use cargo_wasmcloud::build::{self, Profile, ProjectKind, Workspace};
-use cargo_wasmcloud::dev::{DevSession, Watcher};
+use cargo_wasmcloud::dev::{DevBuild, DevSession, Watcher};
+use cargo_wasmcloud::pipeline::{BuildEvent, BuildOptions, Profile};
 
 #[derive(Debug, Args)]
 pub struct DevArgs {
@@ -55,54 +55,31 @@ pub fn run(args: DevArgs, out: &Output) -> anyhow::Result<()> {
         ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst))
             .map_err(|e| anyhow::anyhow!("cannot catch Ctrl-C: {e}"))?;
     }
-    let mut opts = PackageArgs {
+    let selection = PackageArgs {
         packages: args.package.iter().cloned().collect(),
         workspace: false,
         manifest_path: args.manifest_path.clone(),
     }
-    .options()?;
+    .selection()?;
+    let cwd = selection.cwd.clone();
+    let mut opts = BuildOptions::new(selection);
     if args.debug {
         opts.profile = Profile::Dev;
     }
-    let ws = Workspace::load(&opts)?;
-    let project = match ws.select(&opts)?.as_slice() {
-        [one] if one.kind == ProjectKind::Actor => one.clone(),
-        [one] => anyhow::bail!(
-            "`dev` runs actors, and `{}` is not one ({})",
-            one.package,
-            one.kind
-        ),
-        [] => anyhow::bail!("no actor here: run `dev` in an actor's directory or give --package"),
-        _ => anyhow::bail!("`dev` runs one actor: choose it with --package"),
-    };
+    opts.keys = args.dir.policy(true);
+    let mut dev = DevBuild::new(opts)?;
+    let project = dev.project().clone();
     let component_id = args
         .component_id
         .clone()
         .unwrap_or_else(|| project.package.clone());
-    let dev_dir = ws.target_dir.join("wasmcloud/dev");
-    std::fs::create_dir_all(&dev_dir)?;
-
-    // Each build is copied to a new file, so every update names a new image.
-    let mut generation = 0u32;
     let mut build_once = |out: &Output| -> anyhow::Result<String> {
-        super::generate_for_build(out, &opts, &ws, std::slice::from_ref(&project))?;
-        let mut keys = |p: &build::Project| super::build::project_keys(&args.dir, true, out, p);
-        let built = build::build_actors(
-            &opts,
-            &ws,
-            std::slice::from_ref(&project),
-            true,
-            &mut keys,
-            &mut |_| {},
-        )?;
-        let signed = &built[0].path;
-        generation += 1;
-        let copy = dev_dir.join(format!("{}-{generation}.wasm", project.artifact));
-        let bytes = std::fs::read(signed)?;
-        cargo_wasmcloud::fsutil::write_atomic(&copy, cargo_wasmcloud::fsutil::Mode::Public, |w| {
-            w.write_all(&bytes)
-        })?;
-        Ok(format!("file://{}", copy.canonicalize()?.display()))
+        let mut events = |event: BuildEvent<'_>| match event {
+            // `dev` says what it runs; the signing line would only repeat it.
+            BuildEvent::Finished(_) => {}
+            other => report_build_event(out, &cwd, other),
+        };
+        Ok(dev.build(&mut events)?)
     };
 
     // The lattice first: a missing NATS is found before a build is spent on it.
@@ -110,10 +87,10 @@ pub fn run(args: DevArgs, out: &Output) -> anyhow::Result<()> {
     let first = build_once(out)?;
     let mut session = DevSession::start(lattice, args.host_id.as_deref(), &component_id, &first)
         .map_err(|e| anyhow::anyhow!("starting the component: {e}"))?;
-    out.note(&format!(
-        "{:>12} {} on host {}",
-        "Started", session.component_id, session.host_id
-    ));
+    out.status(
+        "Started",
+        &format!("{} on host {}", session.component_id, session.host_id),
+    );
     if let Some(address) = &args.http_address {
         if let Err(e) = session.serve_http(address) {
             for warning in session.stop() {
@@ -121,18 +98,17 @@ pub fn run(args: DevArgs, out: &Output) -> anyhow::Result<()> {
             }
             anyhow::bail!("the HTTP server: {e}");
         }
-        out.note(&format!(
-            "{:>12} http://{address}/ -> {}",
-            "Serving", session.component_id
-        ));
+        out.status(
+            "Serving",
+            &format!("http://{address}/ -> {}", session.component_id),
+        );
     }
 
     let mut watcher = Watcher::new(vec![project.dir().to_path_buf()]);
-    out.note(&format!(
-        "{:>12} {} for changes (Ctrl-C to stop)",
+    out.status(
         "Watching",
-        project.dir().display()
-    ));
+        &format!("{} for changes (Ctrl-C to stop)", project.dir().display()),
+    );
     let mut updates = 0u32;
     while let Some(changed) = watcher.wait(&stop) {
         let shown: Vec<String> = changed
@@ -144,15 +120,15 @@ pub fn run(args: DevArgs, out: &Output) -> anyhow::Result<()> {
                     .to_string()
             })
             .collect();
-        out.note(&format!("{:>12} {}", "Changed", shown.join(", ")));
+        out.status("Changed", &shown.join(", "));
         match build_once(out) {
             Ok(reference) => match session.update(&reference) {
                 Ok(_) => {
                     updates += 1;
-                    out.note(&format!(
-                        "{:>12} {} on host {}",
-                        "Updated", session.component_id, session.host_id
-                    ))
+                    out.status(
+                        "Updated",
+                        &format!("{} on host {}", session.component_id, session.host_id),
+                    )
                 }
                 Err(e) => out.warn(&format!("updating the component failed: {e}")),
             },
@@ -163,11 +139,11 @@ pub fn run(args: DevArgs, out: &Output) -> anyhow::Result<()> {
     for warning in session.stop() {
         out.warn(&warning);
     }
-    out.note(&format!("{:>12} {}", "Stopped", session.component_id));
+    out.status("Stopped", &session.component_id);
     out.result(
         &format!("{} update(s) of {}", updates, session.component_id),
         serde_json::json!({ "component_id": session.component_id, "host_id": session.host_id,
-                            "builds": generation, "updates": updates }),
+                            "builds": dev.generation, "updates": updates }),
     )?;
     Ok(())
 }

@@ -1,7 +1,6 @@
 //! `inspect FILE`: the claims of a signed component or module, or its WIT world.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
@@ -9,12 +8,12 @@ use serde_json::json;
 
 use super::registry::{progress_bar, RegistryArgs};
 use crate::output::{Output, Table};
-use cargo_wasmcloud::inspect::{self as inspecting, WasmInspection};
-use cargo_wasmcloud::oci;
+use cargo_wasmcloud::artifact::wasm::WasmKind;
+use cargo_wasmcloud::artifact::{self, wit, ArtifactKind};
+use cargo_wasmcloud::oci::cache;
 use cargo_wasmcloud::sign::jwt::Validation;
 use cargo_wasmcloud::sign::keys::{public_key_kind, KeyKind};
-use cargo_wasmcloud::sign::par;
-use cargo_wasmcloud::sign::wasm::WasmKind;
+use cargo_wasmcloud::sign::{self, par, WasmInspection};
 
 #[derive(Debug, Clone, Args)]
 pub struct InspectArgs {
@@ -38,75 +37,35 @@ pub struct InspectArgs {
     registry: RegistryArgs,
 }
 
-/// Whether an argument that is not a file names an artifact in a registry: it has a
-/// registry host (with a dot or a port, or localhost) before its first slash.
-fn looks_like_reference(text: &str) -> bool {
-    match text.split_once('/') {
-        Some((host, rest)) => {
-            !rest.is_empty()
-                && (host.contains('.') || host.contains(':') || host == "localhost")
-                && !host.starts_with('.')
-        }
-        None => false,
-    }
-}
-
-/// Where artifacts pulled for inspection are kept.
-fn cache_dir() -> PathBuf {
-    std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir)
-        .join("cargo-wasmcloud/oci")
-}
-
-/// Pulls a reference into the cache and returns the file.
-fn pull_for_inspection(text: &str, args: &InspectArgs, out: &Output) -> anyhow::Result<PathBuf> {
-    let reference = oci::parse_reference(text, args.registry.allow_latest)?;
-    let dir = cache_dir();
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("cannot create the cache {}", dir.display()))?;
-    let (progress, _bar) = progress_bar(out, "Pulling");
-    let result = oci::pull(
-        &reference,
-        None,
-        &dir,
-        None,
-        &args.registry.options(),
-        progress,
-    );
-    Ok(result?.path)
-}
-
-/// The first bytes of a file, to tell a Wasm binary from a provider archive.
-fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
-    let mut head = Vec::with_capacity(512);
-    std::fs::File::open(path)?
-        .take(512)
-        .read_to_end(&mut head)?;
-    Ok(head)
-}
-
 pub fn run(mut args: InspectArgs, out: &Output) -> anyhow::Result<()> {
     if !args.file.exists() {
-        if let Some(text) = args.file.to_str().filter(|t| looks_like_reference(t)) {
-            let text = text.to_string();
-            args.file = pull_for_inspection(&text, &args, out)?;
+        if let Some(text) = args
+            .file
+            .to_str()
+            .filter(|t| cache::looks_like_reference(t))
+        {
+            let (progress, _bar) = progress_bar(out, "Pulling");
+            args.file = cache::pull_cached(
+                text,
+                args.registry.allow_latest,
+                &args.registry.options(),
+                progress,
+            )?;
         }
     }
-    let head =
-        read_head(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
-    if !head.starts_with(b"\0asm") && par::looks_like_par(&head) {
+    let head = artifact::read_head(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    if artifact::sniff(&head) == Ok(ArtifactKind::ProviderArchive) {
         return run_par(&args, out);
     }
     let bytes = std::fs::read(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let shown = args.file.display().to_string();
     if args.wit {
-        let wit = inspecting::component_wit(&bytes).with_context(|| shown.clone())?;
+        let wit = wit::component_wit(&bytes).with_context(|| shown.clone())?;
         return Ok(out.result(&wit, json!({ "wit": wit }))?);
     }
-    let inspection = inspecting::inspect_wasm(&bytes).with_context(|| shown.clone())?;
+    let inspection = sign::inspect_wasm(&bytes).with_context(|| shown.clone())?;
     let WasmInspection { kind, token } = &inspection;
     let Some(token) = token else {
         anyhow::ensure!(!args.verify && !args.jwt_only, "{shown} carries no claims");
@@ -123,7 +82,7 @@ pub fn run(mut args: InspectArgs, out: &Output) -> anyhow::Result<()> {
         let claims = &token.claims;
         let meta = &token.metadata;
         let v = &token.validation;
-        let embedded_wit = *kind == WasmKind::Component && inspecting::has_wit(&bytes);
+        let embedded_wit = *kind == WasmKind::Component && wit::has_wit(&bytes);
         let subject_label = match public_key_kind(&claims.sub) {
             Some(KeyKind::Service) => "Provider",
             _ => "Component",
@@ -276,10 +235,7 @@ fn version_label(ver: Option<&str>, rev: Option<i32>) -> String {
 }
 
 fn kind_label(kind: WasmKind) -> &'static str {
-    match kind {
-        WasmKind::Component => "component",
-        WasmKind::CoreModule => "core module",
-    }
+    ArtifactKind::from(kind).label()
 }
 
 fn dated(human: &str, flagged: bool, flag: &str) -> String {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::output::Output;
-use cargo_wasmcloud::build::wasmcloud_toml;
+use cargo_wasmcloud::project::wasmcloud_toml;
 
 #[derive(Debug, Args)]
 pub struct MigrateArgs {

@@ -22,7 +22,10 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::output::{Color, Format, Output};
-use cargo_wasmcloud::sign::keys::{KeyDir, KeyError};
+use cargo_wasmcloud::pipeline::BuildEvent;
+use cargo_wasmcloud::project::keys::KeyPolicy;
+use cargo_wasmcloud::project::{ProjectKind, Selection};
+use cargo_wasmcloud::sign::keys::{ChosenKey, KeyDir, KeyError, KeyOrigin};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -180,31 +183,6 @@ impl CtlConnArgs {
     }
 }
 
-/// Brings the generated WIT and glue of `projects` (and of the actors their compositions
-/// plug in) up to date before a build, noting each file written.
-pub fn generate_for_build(
-    out: &Output,
-    opts: &cargo_wasmcloud::build::BuildOptions,
-    ws: &cargo_wasmcloud::build::Workspace,
-    projects: &[cargo_wasmcloud::build::Project],
-) -> anyhow::Result<()> {
-    use cargo_wasmcloud::witgen::sync;
-    let members = ws.projects()?;
-    let to_sync = cargo_wasmcloud::build::with_plug_crates(projects, &members);
-    let written = sync::sync(
-        &opts.cargo,
-        &opts.cwd,
-        &to_sync,
-        &members,
-        sync::Mode::Write,
-    )?;
-    for file in written.iter().filter(|f| f.changed) {
-        let path = file.path.strip_prefix(&opts.cwd).unwrap_or(&file.path);
-        out.note(&format!("{:>12} {}", "Generated", path.display()));
-    }
-    Ok(())
-}
-
 /// Which workspace packages a command works on, chosen as cargo chooses them.
 #[derive(Debug, Clone, Args)]
 pub struct PackageArgs {
@@ -222,13 +200,13 @@ pub struct PackageArgs {
 }
 
 impl PackageArgs {
-    /// Build options for the current directory with this selection.
-    pub fn options(&self) -> std::io::Result<cargo_wasmcloud::build::BuildOptions> {
-        let mut opts = cargo_wasmcloud::build::BuildOptions::new(std::env::current_dir()?);
-        opts.manifest_path = self.manifest_path.clone();
-        opts.packages = self.packages.clone();
-        opts.workspace = self.workspace;
-        Ok(opts)
+    /// This selection, from the current directory.
+    pub fn selection(&self) -> std::io::Result<Selection> {
+        let mut selection = Selection::new(std::env::current_dir()?);
+        selection.manifest_path = self.manifest_path.clone();
+        selection.packages = self.packages.clone();
+        selection.workspace = self.workspace;
+        Ok(selection)
     }
 }
 
@@ -248,6 +226,68 @@ pub struct KeyDirArgs {
 impl KeyDirArgs {
     pub fn resolve(&self) -> Result<KeyDir, KeyError> {
         KeyDir::resolve(self.keys_dir.clone())
+    }
+
+    /// The key policy of a build: this directory, making missing keys unless told not to.
+    pub fn policy(&self, generate: bool) -> KeyPolicy {
+        KeyPolicy {
+            keys_dir: self.keys_dir.clone(),
+            generate,
+        }
+    }
+}
+
+/// Says where a signing key came from: a note when it was made now, detail otherwise.
+pub fn report_key(out: &Output, chosen: &ChosenKey) {
+    let (role, key) = (chosen.role, &chosen.key.public_key);
+    match &chosen.origin {
+        KeyOrigin::Generated(path) => {
+            out.note(&format!("Generated {role} key {} ({key})", path.display()))
+        }
+        KeyOrigin::Stored(path) => out.detail(&format!("{role} key {key} from {}", path.display())),
+        KeyOrigin::Given(source) => out.detail(&format!("{role} key {key} from {source}")),
+    }
+}
+
+/// What `build`, `compose` and `dev` say as the pipeline goes.
+pub fn report_build_event(out: &Output, cwd: &std::path::Path, event: BuildEvent<'_>) {
+    match event {
+        BuildEvent::LegacySettings { package, file } => out.note(&format!(
+            "{package}: settings read from {}; `cargo wasmcloud migrate` moves them into Cargo.toml",
+            file.display()
+        )),
+        BuildEvent::Generated(path) => {
+            let shown = path.strip_prefix(cwd).unwrap_or(path);
+            out.status("Generated", &shown.display().to_string());
+        }
+        BuildEvent::InterfaceCrate(package) => {
+            out.note(&format!("{package}: interface crate, no component to build"))
+        }
+        BuildEvent::Cargo { packages, target } => out.detail(&format!(
+            "cargo build --target {} for {}",
+            target.unwrap_or("host"),
+            packages.join(", ")
+        )),
+        BuildEvent::Key { key, .. } => report_key(out, key),
+        BuildEvent::Finished(built) => {
+            let verb = match (built.fresh, built.kind) {
+                (true, _) => "Fresh",
+                (false, ProjectKind::Provider) => "Packed",
+                (false, _) => "Signed",
+            };
+            let composed = built
+                .composition
+                .as_ref()
+                .map(|c| {
+                    let plugs: Vec<&str> = c.inputs[1..].iter().map(|i| i.id.as_str()).collect();
+                    format!(" (composed with {})", plugs.join(", "))
+                })
+                .unwrap_or_default();
+            out.status(
+                verb,
+                &format!("{} -> {}{composed}", built.package, built.path.display()),
+            );
+        }
     }
 }
 

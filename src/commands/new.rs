@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use crate::output::Output;
-use cargo_wasmcloud::build::{BuildOptions, ProjectKind, Workspace};
+use cargo_wasmcloud::project::{ProjectKind, Selection, Workspace};
 use cargo_wasmcloud::scaffold::{self, InterfaceLink, Values, TEMPLATES_LIST};
 use cargo_wasmcloud::witgen::glue::Role;
 use cargo_wasmcloud::witgen::sync::{self, Mode};
@@ -98,7 +98,7 @@ pub fn run(args: NewArgs, out: &Output) -> anyhow::Result<()> {
         description,
     };
     let cwd = std::env::current_dir()?;
-    let cargo = BuildOptions::new(cwd.clone()).cargo;
+    let cargo = Selection::new(cwd.clone()).cargo;
     let link = match (project.implements, project.uses) {
         (Some(dir), _) => Some((Role::Implements, dir)),
         (None, Some(dir)) => Some((Role::Uses, dir)),

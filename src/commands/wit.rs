@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::PackageArgs;
 use crate::output::Output;
-use cargo_wasmcloud::build::Workspace;
+use cargo_wasmcloud::project::Workspace;
 use cargo_wasmcloud::witgen::sync::{self, Mode};
 
 #[derive(Debug, Args)]
@@ -20,7 +20,7 @@ pub struct WitArgs {
 }
 
 pub fn run(args: WitArgs, out: &Output) -> anyhow::Result<()> {
-    let opts = args.select.options()?;
+    let opts = args.select.selection()?;
     let cwd = opts.cwd.clone();
     let ws = Workspace::load(&opts)?;
     let selected = ws.select(&opts)?;

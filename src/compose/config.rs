@@ -1,99 +1,8 @@
-//! `[package.metadata.wasmcloud.compose]`: what to compose an actor with, and how.
-//!
-//! ```toml
-//! [package.metadata.wasmcloud.compose]
-//! host = ["wasi:*", "wasmcloud:*"]   # imports left to the host (this is the default)
-//! strict = true                      # any other import left unsatisfied is an error
-//! semver = "compatible"              # or "exact"
-//! # wac = "compose.wac"              # run this .wac document instead of wiring automatically
-//!
-//! [package.metadata.wasmcloud.compose.plugs]
-//! kv = { crate = "kv-memory" }                                  # a workspace actor, built first
-//! auth = { path = "vendor/auth.wasm" }                          # a file, relative to Cargo.toml
-//! log = { oci = "ghcr.io/acme/log:0.3.1", digest = "sha256:…" } # pulled, checked by digest
-//!
-//! [package.metadata.wasmcloud.compose.wire]
-//! "wasi:keyvalue/store" = "kv"                    # import (or ns:pkg, ns:pkg/iface) = plug
-//! "auth::acme:log/sink" = "host"                  # a plug's import, left to the host
-//! "primary" = { plug = "kv", export = "wasi:keyvalue/store@0.2.0" }
-//! ```
+//! The compose table of Cargo.toml (`project::compose_settings`) as the planner's rules.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+use crate::project::compose_settings::{ComposeSettings, WireSpec};
 
-use serde::Deserialize;
-
-use super::plan::{Rules, Semver, Target, WireRule};
-use super::ComposeError;
-
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct ComposeSettings {
-    #[serde(default)]
-    pub plugs: BTreeMap<String, PlugSpec>,
-    #[serde(default)]
-    pub wire: BTreeMap<String, WireSpec>,
-    pub host: Option<Vec<String>>,
-    pub strict: Option<bool>,
-    pub semver: Option<Semver>,
-    /// A hand-written `.wac` document, relative to Cargo.toml.
-    pub wac: Option<PathBuf>,
-}
-
-/// Where a plug comes from: exactly one of `crate`, `path`, `oci`.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct PlugSpec {
-    #[serde(rename = "crate", skip_serializing_if = "Option::is_none")]
-    pub krate: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<PathBuf>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub oci: Option<String>,
-    /// `sha256:…` of the OCI manifest: required with `oci`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub digest: Option<String>,
-}
-
-/// A plug's source, checked.
-#[derive(Debug, Clone, PartialEq)]
-pub enum PlugSource {
-    Crate(String),
-    Path(PathBuf),
-    Oci { reference: String, digest: String },
-}
-
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(untagged)]
-pub enum WireSpec {
-    /// A plug id, or `host`.
-    Name(String),
-    Explicit {
-        plug: String,
-        export: Option<String>,
-    },
-}
-
-impl PlugSpec {
-    pub fn source(&self, id: &str) -> Result<PlugSource, ComposeError> {
-        let bad = |why: &str| Err(ComposeError::Config(format!("plug `{id}`: {why}")));
-        match (&self.krate, &self.path, &self.oci) {
-            (Some(c), None, None) if self.digest.is_none() => Ok(PlugSource::Crate(c.clone())),
-            (None, Some(p), None) if self.digest.is_none() => Ok(PlugSource::Path(p.clone())),
-            (None, None, Some(r)) => match &self.digest {
-                Some(d) if d.starts_with("sha256:") && d.len() == 71 => Ok(PlugSource::Oci {
-                    reference: r.clone(),
-                    digest: d.clone(),
-                }),
-                Some(d) => bad(&format!("digest `{d}` is not `sha256:` and 64 hex digits")),
-                None => bad("an `oci` plug needs its manifest `digest`, so builds are repeatable"),
-            },
-            (None, None, None) => bad("give one of `crate`, `path` or `oci`"),
-            _ if self.digest.is_some() && self.oci.is_none() => bad("`digest` goes with `oci`"),
-            _ => bad("give only one of `crate`, `path` or `oci`"),
-        }
-    }
-}
+use super::plan::{Rules, Target, WireRule};
 
 /// A `wire` entry: `[CONSUMER::]IMPORT` chooses `spec` (a plug id, `host`, or a plug and
 /// its export).
@@ -121,101 +30,46 @@ pub fn wire_rule(key: &str, spec: &WireSpec) -> WireRule {
     }
 }
 
-/// Plug ids must work as package names (`plug:<id>`) and `.wac` identifiers.
-pub fn check_plug_id(id: &str) -> Result<(), ComposeError> {
-    let ok = id.split('-').all(|part| {
-        !part.is_empty()
-            && part
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-    }) && id.starts_with(|c: char| c.is_ascii_lowercase());
-    if ok {
-        Ok(())
-    } else {
-        Err(ComposeError::Config(format!(
-            "plug id `{id}`: use lower-case letters, digits and single dashes, starting with a letter"
-        )))
-    }
-}
-
-impl ComposeSettings {
-    /// The planner's rules.
-    pub fn rules(&self) -> Result<Rules, ComposeError> {
-        let defaults = Rules::default();
-        let wire = self
-            .wire
-            .iter()
-            .map(|(key, spec)| wire_rule(key, spec))
-            .collect();
-        Ok(Rules {
-            wire,
-            host: self.host.clone().unwrap_or(defaults.host),
-            strict: self.strict.unwrap_or(defaults.strict),
-            semver: self.semver.unwrap_or(defaults.semver),
-        })
-    }
-
-    /// Every plug with its checked source.
-    pub fn sources(&self) -> Result<Vec<(String, PlugSource)>, ComposeError> {
-        self.plugs
-            .iter()
-            .map(|(id, spec)| {
-                check_plug_id(id)?;
-                Ok((id.clone(), spec.source(id)?))
-            })
-            .collect()
+/// The planner's rules for an actor's compose table.
+pub fn rules(settings: &ComposeSettings) -> Rules {
+    let defaults = Rules::default();
+    let wire = settings
+        .wire
+        .iter()
+        .map(|(key, spec)| wire_rule(key, spec))
+        .collect();
+    Rules {
+        wire,
+        host: settings.host.clone().unwrap_or(defaults.host),
+        strict: settings.strict.unwrap_or(defaults.strict),
+        semver: settings.semver.unwrap_or(defaults.semver),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn settings(toml_text: &str) -> Result<ComposeSettings, String> {
-        let value: toml_edit::de::ValueDeserializer =
-            toml_text.parse().map_err(|e| format!("{e}"))?;
-        ComposeSettings::deserialize(value).map_err(|e| e.to_string())
-    }
+    use serde::Deserialize;
 
     #[test]
-    fn reads_plugs_wires_and_defaults() {
-        let s = settings(
-            r#"{ plugs = { kv = { crate = "kv-mem" }, auth = { path = "a.wasm" } }, wire = { "wasi:keyvalue/store" = "kv", "auth::x:y/z" = "host", "primary" = { plug = "kv", export = "e" } } }"#,
-        )
-        .unwrap();
-        let sources = s.sources().unwrap();
-        assert_eq!(
-            sources[0],
-            ("auth".into(), PlugSource::Path("a.wasm".into()))
-        );
-        assert_eq!(
-            sources[1],
-            ("kv".into(), PlugSource::Crate("kv-mem".into()))
-        );
-        let rules = s.rules().unwrap();
+    fn wires_and_defaults_become_rules() {
+        let value: toml_edit::de::ValueDeserializer = r#"{ wire = { "wasi:keyvalue/store" = "kv", "auth::x:y/z" = "host", "primary" = { plug = "kv", export = "e" } } }"#
+            .parse()
+            .unwrap();
+        let settings = ComposeSettings::deserialize(value).unwrap();
+        let rules = rules(&settings);
         assert_eq!(rules.host, ["wasi:*", "wasmcloud:*"]);
         assert!(rules.strict);
         let auth = rules.wire.iter().find(|r| r.key == "auth::x:y/z").unwrap();
         assert_eq!(auth.consumer.as_deref(), Some("auth"));
         assert_eq!(auth.target, Target::Host);
-    }
-
-    #[test]
-    fn rejects_bad_plugs() {
-        assert!(settings("{ plugz = {} }").unwrap_err().contains("plugz"));
-        let s = settings(r#"{ plugs = { x = { oci = "r/x:1" } } }"#).unwrap();
-        assert!(s
-            .sources()
-            .unwrap_err()
-            .to_string()
-            .contains("needs its manifest `digest`"));
-        let s = settings(r#"{ plugs = { x = { crate = "a", path = "b" } } }"#).unwrap();
-        assert!(s.sources().unwrap_err().to_string().contains("only one"));
-        let s = settings(r#"{ plugs = { Bad_Id = { crate = "a" } } }"#).unwrap();
-        assert!(s
-            .sources()
-            .unwrap_err()
-            .to_string()
-            .contains("plug id `Bad_Id`"));
+        let primary = rules.wire.iter().find(|r| r.key == "primary").unwrap();
+        assert_eq!(
+            primary.target,
+            Target::Plug {
+                id: "kv".into(),
+                export: Some("e".into())
+            }
+        );
     }
 }

@@ -86,8 +86,8 @@ pub enum ComposeError {
     Encode(String),
     #[error("the .wac document: {0}")]
     Wac(String),
-    #[error("invalid [package.metadata.wasmcloud.compose]: {0}")]
-    Config(String),
+    #[error(transparent)]
+    Config(#[from] crate::project::compose_settings::ComposeConfigError),
 }
 
 /// A component taking part in a composition.

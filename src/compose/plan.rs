@@ -18,14 +18,7 @@ pub struct Node {
     pub exports: Vec<String>,
 }
 
-/// How versions may differ between an import and the export wired to it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Semver {
-    Exact,
-    #[default]
-    Compatible,
-}
+pub use crate::project::compose_settings::Semver;
 
 /// An explicit choice for the imports matching `pattern` (of `consumer`, or of any
 /// instance).

@@ -8,7 +8,9 @@ use std::time::{Duration, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::sign::wasm::{self, Sections, WasmKind};
+use crate::artifact::wasm::{Sections, WasmKind};
+pub use crate::artifact::wit::ComponentInterfaces;
+pub use crate::artifact::ArtifactKind;
 
 pub const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
 pub const WASM_CONFIG_MEDIA_TYPE: &str = "application/vnd.wasm.config.v0+json";
@@ -22,34 +24,6 @@ pub const PAR_CONFIG_MEDIA_TYPE: &str = "application/vnd.wasmcloud.provider.arch
 pub const PAR_LAYER_MEDIA_TYPE: &str = "application/vnd.wasmcloud.provider.archive.layer.v1+par";
 
 pub const TITLE_ANNOTATION: &str = "org.opencontainers.image.title";
-
-/// What an artifact holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ArtifactKind {
-    Component,
-    CoreModule,
-    ProviderArchive,
-}
-
-impl ArtifactKind {
-    /// The file extension a pulled artifact gets.
-    pub fn extension(self) -> &'static str {
-        match self {
-            ArtifactKind::ProviderArchive => "par.gz",
-            _ => "wasm",
-        }
-    }
-}
-
-/// `component` of the Wasm config: the world's imports and exports.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ComponentInterfaces {
-    pub exports: Vec<String>,
-    pub imports: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target: Option<String>,
-}
 
 /// The config blob of a Wasm artifact (`application/vnd.wasm.config.v0+json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -175,13 +149,6 @@ pub fn par_artifact(bytes: &[u8]) -> Artifact {
         config: b"{}".to_vec(),
         annotations: BTreeMap::new(),
     }
-}
-
-/// Whether bytes are a Wasm binary whose framing holds.
-pub fn wasm_kind(bytes: &[u8]) -> Option<WasmKind> {
-    let kind = wasm::kind_of(bytes).ok()?;
-    wasm::canonical_len(bytes).ok()?;
-    Some(kind)
 }
 
 /// Which artifact a pulled manifest describes, from its config and layer media types.

@@ -3,6 +3,7 @@
 //! here, for the call, so nothing else in the tool pays for one.
 
 pub mod artifact;
+pub mod cache;
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -18,8 +19,9 @@ use oci_client::{Client, Reference};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::artifact::wasm::WasmKind;
 use crate::fsutil;
-use crate::sign::{par, wasm::WasmKind};
+use crate::sign::par;
 pub use artifact::ArtifactKind;
 
 #[derive(Debug, thiserror::Error)]
@@ -250,35 +252,33 @@ pub fn prepare_push(
         path: path.display().to_string(),
         reason,
     };
-    if bytes.starts_with(b"\0asm") {
-        let kind = crate::sign::wasm::kind_of(&bytes).map_err(|e| not_artifact(e.to_string()))?;
-        wasmparser::Validator::new()
-            .validate_all(&bytes)
-            .map_err(|e| not_artifact(e.to_string()))?;
-        let interfaces = match kind {
-            WasmKind::Component => Some(
-                crate::inspect::component_interfaces(&bytes)
-                    .map_err(|e| not_artifact(e.to_string()))?,
-            ),
-            WasmKind::CoreModule => None,
-        };
-        let name = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "component".into());
-        let artifact = artifact::wasm_artifact(&bytes, kind, interfaces, &name, created);
-        return Ok((bytes, artifact));
-    }
-    if par::looks_like_par(&bytes[..bytes.len().min(512)]) {
-        par::read_par(path).map_err(|e| not_artifact(e.to_string()))?;
-        let artifact = artifact::par_artifact(&bytes);
-        return Ok((bytes, artifact));
-    }
-    Err(not_artifact(if bytes.is_empty() {
-        "the file is empty".into()
-    } else {
-        "it starts with neither the Wasm magic number nor a gzip/tar header".into()
-    }))
+    let kind = crate::artifact::sniff(&bytes[..bytes.len().min(crate::artifact::SNIFF_LEN)])
+        .map_err(|e| not_artifact(e.to_string()))?;
+    let wasm_kind = match kind {
+        ArtifactKind::ProviderArchive => {
+            par::read_par(path).map_err(|e| not_artifact(e.to_string()))?;
+            let artifact = artifact::par_artifact(&bytes);
+            return Ok((bytes, artifact));
+        }
+        ArtifactKind::Component => WasmKind::Component,
+        ArtifactKind::CoreModule => WasmKind::CoreModule,
+    };
+    wasmparser::Validator::new()
+        .validate_all(&bytes)
+        .map_err(|e| not_artifact(e.to_string()))?;
+    let interfaces = match wasm_kind {
+        WasmKind::Component => Some(
+            crate::artifact::wit::component_interfaces(&bytes)
+                .map_err(|e| not_artifact(e.to_string()))?,
+        ),
+        WasmKind::CoreModule => None,
+    };
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "component".into());
+    let artifact = artifact::wasm_artifact(&bytes, wasm_kind, interfaces, &name, created);
+    Ok((bytes, artifact))
 }
 
 /// Reports bytes sent or received so far, and the total when known.

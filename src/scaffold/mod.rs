@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use include_dir::{include_dir, Dir, DirEntry};
 use serde::Serialize;
 
-use crate::build::ProjectKind;
+use crate::project::ProjectKind;
 use crate::witgen::glue::{implementation_stub, Role, GLUE_MODULE};
 use crate::witgen::Generated;
 

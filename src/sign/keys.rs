@@ -512,6 +512,35 @@ pub enum KeyOrigin {
     Generated(PathBuf),
 }
 
+/// A signing key, its role (`issuer` or `subject`), and where it came from.
+#[derive(Debug)]
+pub struct ChosenKey {
+    pub role: &'static str,
+    pub key: Key,
+    pub origin: KeyOrigin,
+}
+
+/// The issuer (account) and subject keys for signing: each from its setting when given,
+/// else the default key file (`$USER_account.nk`, `<subject_default>_<kind>.nk`), made now
+/// when missing and `generate` allows.
+pub fn signing_pair(
+    dir: &KeyDir,
+    issuer: Option<&str>,
+    subject: Option<&str>,
+    subject_default: &str,
+    subject_kind: KeyKind,
+    generate: bool,
+) -> Result<[ChosenKey; 2], KeyError> {
+    let choose = |given: Option<&str>, default_name: &str, kind: KeyKind, role: &'static str| {
+        let (key, origin) = dir.signing_key(given, default_name, kind, role, generate)?;
+        Ok::<_, KeyError>(ChosenKey { role, key, origin })
+    };
+    Ok([
+        choose(issuer, &default_account_name(), KeyKind::Account, "issuer")?,
+        choose(subject, subject_default, subject_kind, "subject")?,
+    ])
+}
+
 /// Resolves a `--issuer`/`--subject` value: a seed, a path to a seed file, or a key name in
 /// the key directory (`alice` finds `alice.nk` or `alice_<kind>.nk`). The key must be of
 /// `expected` kind.

@@ -4,7 +4,6 @@
 pub mod jwt;
 pub mod keys;
 pub mod par;
-pub mod wasm;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
@@ -12,10 +11,10 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
+use crate::artifact::wasm::{self, CanonicalError, WasmError, WasmKind};
 use crate::fsutil;
 use jwt::{Claims, ComponentMetadata, JwtError, Validation};
 use keys::{Key, KeyError, KeyKind};
-use wasm::{CanonicalError, WasmError, WasmKind};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
@@ -253,4 +252,18 @@ pub fn read_component_token(bytes: &[u8]) -> Result<Option<ComponentToken>, Sign
         metadata,
         validation,
     }))
+}
+
+/// A local Wasm file, examined.
+#[derive(Debug, Clone)]
+pub struct WasmInspection {
+    pub kind: WasmKind,
+    pub token: Option<ComponentToken>,
+}
+
+/// Reads the kind and the checked claims of a binary (see [`read_component_token`]).
+pub fn inspect_wasm(bytes: &[u8]) -> Result<WasmInspection, SignError> {
+    let kind = wasm::kind_of(bytes)?;
+    let token = read_component_token(bytes)?;
+    Ok(WasmInspection { kind, token })
 }

@@ -1,24 +1,20 @@
-//! Provider archives (PAR): a tar, usually gzipped, holding `claims.jwt` (capability-provider
-//! claims signed by an account key, subject a service key), an optional `world.wasm`, and
-//! one `<arch>-<os>.bin` per target, as wasmCloud 1.x hosts load them.
+//! Signed provider archives: capability-provider claims (signed by an account key, subject
+//! a service key) that cover every binary of the archive by hash. The tar layout itself is
+//! `artifact::par`.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::{self, BufReader, Read, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::jwt::{self, Claims, Validation};
 use super::keys::{Key, KeyKind};
 use super::SignError;
+use crate::artifact::par::{self as layout, ArchiveError, WIT_HASH_KEY};
 use crate::fsutil;
 
-const CLAIMS_ENTRY: &str = "claims.jwt";
-const WIT_ENTRY: &str = "world.wasm";
-const WIT_HASH_KEY: &str = "world.wasm";
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+pub use layout::{looks_like_par, native_target};
 
 /// The `wascap` object of provider claims (wascap's `CapabilityProvider`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,11 +32,6 @@ pub struct ProviderMetadata {
     pub config_schema: Option<serde_json::Value>,
 }
 
-/// The target name of this machine, as hosts look it up: `x86_64-linux`, `aarch64-macos`.
-pub fn native_target() -> String {
-    format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS)
-}
-
 /// What to put in a provider archive.
 #[derive(Debug, Clone)]
 pub struct ParSpec {
@@ -55,25 +46,6 @@ pub struct ParSpec {
     pub config_schema: Option<serde_json::Value>,
     /// gzip the tar (`.par.gz`).
     pub compress: bool,
-}
-
-fn sha256_file(path: &Path) -> io::Result<String> {
-    let mut reader = BufReader::with_capacity(1 << 20, File::open(path)?);
-    let mut hasher = Sha256::new();
-    io::copy(&mut reader, &mut HashWriter(&mut hasher))?;
-    Ok(data_encoding::HEXUPPER.encode(&hasher.finalize()))
-}
-
-struct HashWriter<'a>(&'a mut Sha256);
-
-impl Write for HashWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }
 
 /// Signed provider claims, as written into an archive.
@@ -99,13 +71,13 @@ pub fn write_par(
     };
     let mut target_hashes = BTreeMap::new();
     for (target, path) in &spec.binaries {
-        target_hashes.insert(target.clone(), sha256_file(path).map_err(read_error(path))?);
+        target_hashes.insert(
+            target.clone(),
+            layout::sha256_file(path).map_err(read_error(path))?,
+        );
     }
     if let Some(wit) = &spec.wit_world {
-        target_hashes.insert(
-            WIT_HASH_KEY.to_string(),
-            data_encoding::HEXUPPER.encode(&Sha256::digest(wit)),
-        );
+        target_hashes.insert(WIT_HASH_KEY.to_string(), layout::sha256_upper(wit));
     }
     let now = jwt::now_secs();
     let claims = Claims {
@@ -132,48 +104,16 @@ pub fn write_par(
         source,
     };
     let mut out = fsutil::AtomicFile::create(dest, fsutil::Mode::Public).map_err(write_error)?;
+    let wit = spec.wit_world.as_deref();
     if spec.compress {
         let mut gz = flate2::write::GzEncoder::new(&mut out, flate2::Compression::best());
-        write_tar(&mut gz, &token, spec)?;
+        layout::write_entries(&mut gz, &token, wit, &spec.binaries).map_err(write_error)?;
         gz.finish().map_err(write_error)?;
     } else {
-        write_tar(&mut out, &token, spec)?;
+        layout::write_entries(&mut out, &token, wit, &spec.binaries).map_err(write_error)?;
     }
     out.commit().map_err(write_error)?;
     Ok(SignedProvider { jwt: token, claims })
-}
-
-fn write_tar(out: &mut dyn Write, token: &str, spec: &ParSpec) -> Result<(), SignError> {
-    let io_error = |e: io::Error| SignError::Io(e.to_string());
-    let mut tar = tar::Builder::new(out);
-    let mut append = |name: &str, size: u64, data: &mut dyn Read| -> io::Result<()> {
-        // Like provider-archive: a GNU header with only path, size and checksum set.
-        let mut header = tar::Header::new_gnu();
-        header.set_path(name)?;
-        header.set_size(size);
-        header.set_mode(0o644);
-        header.set_cksum();
-        tar.append(&header, data)
-    };
-    append(CLAIMS_ENTRY, token.len() as u64, &mut token.as_bytes()).map_err(io_error)?;
-    if let Some(wit) = &spec.wit_world {
-        append(WIT_ENTRY, wit.len() as u64, &mut wit.as_slice()).map_err(io_error)?;
-    }
-    for (target, path) in &spec.binaries {
-        let file = File::open(path).map_err(|source| SignError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
-        let size = file.metadata().map_err(io_error)?.len();
-        append(
-            &format!("{target}.bin"),
-            size,
-            &mut BufReader::with_capacity(1 << 20, file),
-        )
-        .map_err(io_error)?;
-    }
-    tar.into_inner().and_then(|w| w.flush()).map_err(io_error)?;
-    Ok(())
 }
 
 /// A provider archive, read and checked.
@@ -189,63 +129,22 @@ pub struct ParInspection {
     pub compressed: bool,
 }
 
-/// Whether `bytes` start like a provider archive (gzip, or a tar whose first entry is named
-/// like one).
-pub fn looks_like_par(head: &[u8]) -> bool {
-    head.starts_with(&GZIP_MAGIC)
-        || (head.len() >= 262 && &head[257..262] == b"ustar" && head[0] != 0)
-}
-
 /// Reads a provider archive: its claims must decode, be signed by their issuer, and list a
 /// hash for every binary (and the WIT world) that matches it.
 pub fn read_par(path: &Path) -> Result<ParInspection, SignError> {
-    let read_error = |source: io::Error| SignError::Read {
-        path: path.display().to_string(),
-        source,
-    };
-    let mut file = BufReader::new(File::open(path).map_err(read_error)?);
-    let mut magic = [0u8; 2];
-    let compressed = file.read_exact(&mut magic).is_ok() && magic == GZIP_MAGIC;
-    drop(file);
-    let file = BufReader::with_capacity(1 << 20, File::open(path).map_err(read_error)?);
-    let reader: Box<dyn Read> = if compressed {
-        Box::new(flate2::read::GzDecoder::new(file))
-    } else {
-        Box::new(file)
-    };
     let bad = |reason: String| SignError::BadArchive {
         path: path.display().to_string(),
         reason,
     };
-    let mut archive = tar::Archive::new(reader);
-    let mut token = None;
-    let mut hashes = BTreeMap::new();
-    let mut has_wit = false;
-    for entry in archive.entries().map_err(|e| bad(e.to_string()))? {
-        let mut entry = entry.map_err(|e| bad(e.to_string()))?;
-        let name = entry
-            .path()
-            .map_err(|e| bad(e.to_string()))?
-            .to_string_lossy()
-            .into_owned();
-        if name == CLAIMS_ENTRY {
-            let mut text = String::new();
-            entry
-                .read_to_string(&mut text)
-                .map_err(|e| bad(format!("claims.jwt: {e}")))?;
-            token = Some(text.trim().to_string());
-            continue;
-        }
-        let mut hasher = Sha256::new();
-        io::copy(&mut entry, &mut HashWriter(&mut hasher)).map_err(|e| bad(e.to_string()))?;
-        let hash = data_encoding::HEXUPPER.encode(&hasher.finalize());
-        if name == WIT_ENTRY {
-            has_wit = true;
-            hashes.insert(WIT_HASH_KEY.to_string(), hash);
-        } else if let Some(target) = name.strip_suffix(".bin") {
-            hashes.insert(target.to_string(), hash);
-        }
-    }
+    let layout::ArchiveContents {
+        token,
+        hashes,
+        has_wit,
+        compressed,
+    } = layout::read_entries(path).map_err(|e| match e {
+        ArchiveError::Read { path, source } => SignError::Read { path, source },
+        ArchiveError::Format(reason) => bad(reason),
+    })?;
     let token = token.ok_or_else(|| bad("no claims.jwt in the archive".into()))?;
     let claims: Claims<ProviderMetadata> =
         jwt::decode(&token).map_err(|e| bad(format!("claims.jwt: {e}")))?;

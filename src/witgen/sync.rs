@@ -8,15 +8,15 @@ use std::path::{Path, PathBuf};
 
 use super::glue::{self, GlueInput, Role, GLUE_MODULE};
 use super::{generate, CrateInfo, Generated, WitgenError};
-use crate::build::{BuildError, Project, ProjectKind, Workspace};
 use crate::fsutil;
+use crate::project::{Project, ProjectError, ProjectKind, Workspace};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     #[error(transparent)]
     Witgen(#[from] WitgenError),
     #[error(transparent)]
-    Build(#[from] BuildError),
+    Model(#[from] ProjectError),
     #[error("package `{package}`: {reason}")]
     Project { package: String, reason: String },
     #[error("{}: {source}", path.display())]

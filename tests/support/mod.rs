@@ -327,7 +327,7 @@ pub fn with_custom_section(bytes: &[u8], name: &str, data: &[u8]) -> Vec<u8> {
 }
 
 /// Minimal LEB128, the library's own encoder.
-pub use cargo_wasmcloud::sign::wasm::write_uleb as leb;
+pub use cargo_wasmcloud::artifact::wasm::write_uleb as leb;
 
 // ---------------------------------------------------------------------------------------
 // Servers

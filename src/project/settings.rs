@@ -84,7 +84,7 @@ pub struct Settings {
     #[serde(default)]
     pub uses: Vec<String>,
     /// Components to compose this actor with (`[package.metadata.wasmcloud.compose]`).
-    pub compose: Option<crate::compose::config::ComposeSettings>,
+    pub compose: Option<super::compose_settings::ComposeSettings>,
 }
 
 impl Settings {

@@ -1,25 +1,19 @@
-//! What is inside a Wasm binary: its kind, its embedded claims, its WIT world.
+//! A component's WIT world: printed as WIT, or as the names of its imports and exports.
 
 use std::io::{self, Read};
 
-use crate::sign::{
-    self,
-    wasm::{Sections, WasmKind},
-    ComponentToken, SignError,
-};
+use serde::{Deserialize, Serialize};
 
-/// A local Wasm file, examined.
-#[derive(Debug, Clone)]
-pub struct WasmInspection {
-    pub kind: WasmKind,
-    pub token: Option<ComponentToken>,
-}
+use super::wasm::{self, Sections, WasmKind};
 
-/// Reads the kind and the checked claims of a binary (see [`sign::read_component_token`]).
-pub fn inspect_wasm(bytes: &[u8]) -> Result<WasmInspection, SignError> {
-    let kind = sign::wasm::kind_of(bytes)?;
-    let token = sign::read_component_token(bytes)?;
-    Ok(WasmInspection { kind, token })
+/// A world's imports and exports by name (`wasi:http/incoming-handler@0.2.0`); also the
+/// `component` object of the CNCF Wasm OCI config.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComponentInterfaces {
+    pub exports: Vec<String>,
+    pub imports: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -29,7 +23,7 @@ pub enum WitError {
     #[error("could not decode the component's WIT: {0}")]
     Decode(String),
     #[error(transparent)]
-    Wasm(#[from] sign::wasm::WasmError),
+    Wasm(#[from] wasm::WasmError),
 }
 
 /// The one top-level custom section WIT decoding reads (doc comments).
@@ -37,7 +31,7 @@ const PACKAGE_DOCS_SECTION: &str = "package-docs";
 
 /// The component's WIT world, printed as WIT text.
 pub fn component_wit(bytes: &[u8]) -> Result<String, WitError> {
-    if sign::wasm::kind_of(bytes)? != WasmKind::Component {
+    if wasm::kind_of(bytes)? != WasmKind::Component {
         return Err(WitError::CoreModule);
     }
     let decoded = wit_component::decode_reader(WitView::new(bytes)?)
@@ -50,10 +44,8 @@ pub fn component_wit(bytes: &[u8]) -> Result<String, WitError> {
 }
 
 /// The names of a component's world imports and exports (`wasi:http/incoming-handler@0.2.0`).
-pub fn component_interfaces(
-    bytes: &[u8],
-) -> Result<crate::oci::artifact::ComponentInterfaces, WitError> {
-    if sign::wasm::kind_of(bytes)? != WasmKind::Component {
+pub fn component_interfaces(bytes: &[u8]) -> Result<ComponentInterfaces, WitError> {
+    if wasm::kind_of(bytes)? != WasmKind::Component {
         return Err(WitError::CoreModule);
     }
     let decoded = wit_component::decode_reader(WitView::new(bytes)?)
@@ -64,7 +56,7 @@ pub fn component_interfaces(
         ));
     };
     let world = &resolve.worlds[world];
-    Ok(crate::oci::artifact::ComponentInterfaces {
+    Ok(ComponentInterfaces {
         imports: world
             .imports
             .keys()
@@ -93,7 +85,7 @@ struct WitView<'a> {
 }
 
 impl<'a> WitView<'a> {
-    fn new(bytes: &'a [u8]) -> Result<Self, sign::wasm::WasmError> {
+    fn new(bytes: &'a [u8]) -> Result<Self, wasm::WasmError> {
         let mut pieces = vec![&bytes[..8]];
         for section in Sections::new(bytes)? {
             let section = section?;
