@@ -4,7 +4,8 @@
 # nats-server and docker-registry (tests start their own on free loopback ports),
 # skopeo (an independent OCI client to cross-check against), and the wasmCloud test host
 # (tests/host, built with Rust 1.89 into ~/.cache/cargo-wasmcloud-tests: ~20 minutes the
-# first time on a new machine, nothing after).
+# first time on a new machine, nothing after). With `--targets`, only the Rust targets (what
+# the fast tier needs).
 set -euo pipefail
 
 # wasip1 too: `build` adapts wasip1 modules into components, and that is tested.
@@ -14,6 +15,9 @@ for target in wasm32-wasip2 wasm32-wasip1; do
     rustup target add "$target"
   fi
 done
+if [ "${1:-}" = "--targets" ]; then
+  exit 0
+fi
 
 missing=()
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || missing+=(nats-server)

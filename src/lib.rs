@@ -9,9 +9,10 @@
 //! 3. `sign`: nkeys, claims JWTs, signing components and provider archives.
 //! 4. `oci`, `ctl`: registries and the lattice.
 //! 5. `project`: the workspace, its packages and their settings.
-//! 6. `witgen`, `compose`, `scaffold`: code generation and composition.
-//! 7. `pipeline`: generation → cargo → finishing.
-//! 8. `dev`, `doctor`: what runs on top of all of it.
+//! 6. `witgen`, `compose`: code generation and composition.
+//! 7. `scaffold`: new projects from templates (with generated WIT and stubs).
+//! 8. `pipeline`: generation → cargo → finishing.
+//! 9. `dev`, `doctor`: what runs on top of all of it.
 
 pub mod fsutil;
 
@@ -25,8 +26,9 @@ pub mod oci;
 pub mod project;
 
 pub mod compose;
-pub mod scaffold;
 pub mod witgen;
+
+pub mod scaffold;
 
 pub mod pipeline;
 

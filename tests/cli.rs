@@ -711,27 +711,198 @@ fn signing_in_place_replaces_the_file_whole() {
 fn every_command_speaks_json() {
     let sandbox = Sandbox::new();
     sandbox.write("c.wasm", hello_component());
-    let runs: Vec<Vec<&str>> = vec![
-        vec!["keys", "gen", "account"],
-        vec!["keys", "gen", "account", "--name", "j"],
-        vec!["keys", "list"],
-        vec!["keys", "get", "j_account"],
-        vec!["claims", "sign", "c.wasm"],
-        vec!["claims", "inspect", "c_s.wasm"],
-        vec!["inspect", "c_s.wasm"],
-        vec!["inspect", "c_s.wasm", "--jwt-only"],
-        vec!["inspect", "c_s.wasm", "--wit"],
-        vec!["inspect", "c.wasm"],
+    // Plugs for an ad hoc composition: the hello component imports nothing of theirs, so
+    // it is composed alone; enough to exercise the command's result.
+    let hello = support::fixtures_dir().join("hello-component");
+    support::copy_dir(&hello, &sandbox.path().join("hello"));
+    std::fs::write(
+        sandbox.path().join("hello/wasmcloud.toml"),
+        "name = \"Hello\"\nlanguage = \"rust\"\ntype = \"component\"\n",
+    )
+    .unwrap();
+    let field = |json: &serde_json::Value, pointer: &str| -> serde_json::Value {
+        json.pointer(pointer)
+            .cloned()
+            .unwrap_or(serde_json::Value::Null)
+    };
+    // Each command with the fields its result must carry (JSON pointers).
+    let runs: Vec<(Vec<&str>, Vec<&str>)> = vec![
+        (
+            vec!["new", "interface", "api", "-y"],
+            vec!["/kind", "/path", "/files/0"],
+        ),
+        (
+            vec!["new", "actor", "act", "-y"],
+            vec!["/kind", "/template", "/files/0"],
+        ),
+        (
+            vec!["wit", "--manifest-path", "api/Cargo.toml"],
+            vec!["/files/0/path", "/check"],
+        ),
+        (vec!["keys", "gen", "account"], vec!["/public_key", "/seed"]),
+        (
+            vec!["keys", "gen", "account", "--name", "j"],
+            vec!["/public_key", "/path"],
+        ),
+        (vec!["keys", "list"], vec!["/keys/0/name", "/keys_dir"]),
+        (
+            vec!["keys", "get", "j_account"],
+            vec!["/public_key", "/seed"],
+        ),
+        (
+            vec!["claims", "sign", "c.wasm"],
+            vec!["/destination", "/issuer", "/hash", "/jwt"],
+        ),
+        (
+            vec!["claims", "inspect", "c_s.wasm"],
+            vec!["/account", "/component", "/hash"],
+        ),
+        (
+            vec!["inspect", "c_s.wasm"],
+            vec!["/account", "/component", "/hash", "/kind"],
+        ),
+        (vec!["inspect", "c_s.wasm", "--jwt-only"], vec!["/token"]),
+        (vec!["inspect", "c_s.wasm", "--wit"], vec!["/wit"]),
+        (vec!["inspect", "c.wasm"], vec!["/signed", "/kind"]),
+        (
+            vec!["compose", "c.wasm", "--explain"],
+            vec!["/wires", "/instances/0"],
+        ),
+        (
+            vec!["compose", "c.wasm", "-d", "composed.wasm"],
+            vec!["/path", "/size", "/inputs/0"],
+        ),
+        (
+            vec!["migrate", "--manifest-path", "hello/Cargo.toml"],
+            vec!["/manifest"],
+        ),
     ];
-    for args in runs {
+    for (args, fields) in runs {
         let mut with_json = args.clone();
         with_json.extend(["-o", "json"]);
         let json = sandbox.run(&with_json).ok().json();
         assert_eq!(json["success"], true, "{args:?}");
-        // `--output json` before the command works too.
-        let mut before = vec!["--output", "json"];
-        // A second key of the same name would be refused.
-        before.extend(args.iter().map(|a| if *a == "j" { "k" } else { a }));
-        sandbox.run(&before).ok().json();
+        for pointer in fields {
+            let value = field(&json, pointer);
+            assert!(!value.is_null(), "{args:?}: no {pointer} in {json}");
+        }
     }
+    // `--output json` before the command works too.
+    let json = sandbox
+        .run(&["--output", "json", "inspect", "c_s.wasm"])
+        .ok()
+        .json();
+    assert_eq!(json["success"], true);
+    // A command whose checks fail says so in its JSON as well as by its exit code.
+    let run = sandbox.run(&["doctor", "--ctl-port", "1", "-o", "json"]);
+    assert_eq!(run.status.code(), Some(1), "{}", run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["success"], false);
+    assert!(
+        json["checks"].as_array().is_some_and(|c| !c.is_empty()),
+        "{json}"
+    );
+    let error: serde_json::Value = serde_json::from_str(run.stderr.trim()).unwrap();
+    assert_eq!(error["success"], false);
+}
+
+/// Every command path of the CLI (`["ctl", "get", "hosts"]`), read from the `Commands:`
+/// sections of `--help`, recursively; `help` itself left out.
+fn command_paths(sandbox: &Sandbox, parent: &[String]) -> Vec<Vec<String>> {
+    let mut args: Vec<&str> = parent.iter().map(String::as_str).collect();
+    args.push("--help");
+    let help = sandbox.run(&args).ok().stdout;
+    let mut paths = Vec::new();
+    let Some(section) = help.split("Commands:\n").nth(1) else {
+        return paths;
+    };
+    for line in section.lines() {
+        if !line.starts_with(' ') {
+            break;
+        }
+        // Wrapped descriptions continue on deeper-indented lines.
+        if line.starts_with("   ") {
+            continue;
+        }
+        let name = line.split_whitespace().next().unwrap_or_default();
+        if name.is_empty() || name == "help" {
+            continue;
+        }
+        let mut path = parent.to_vec();
+        path.push(name.to_string());
+        paths.extend(command_paths(sandbox, &path));
+        paths.push(path);
+    }
+    paths
+}
+
+#[test]
+fn completions_cover_every_command() {
+    let sandbox = Sandbox::new();
+    let paths = command_paths(&sandbox, &[]);
+    // The nested commands are there, not only the top level.
+    for expected in [
+        &["ctl", "get", "inventory"][..],
+        &["keys", "gen"],
+        &["claims", "sign"],
+        &["new", "interface"],
+    ] {
+        assert!(
+            paths.iter().any(|p| p == expected),
+            "{expected:?} missing from {paths:?}"
+        );
+    }
+    let script = |shell: &str| sandbox.run(&["completions", shell]).ok().stdout;
+    let (bash, zsh, fish, elvish, powershell) = (
+        script("bash"),
+        script("zsh"),
+        script("fish"),
+        script("elvish"),
+        script("powershell"),
+    );
+    for path in &paths {
+        let (last, parents) = path.split_last().unwrap();
+        // bash: a case arm `<parent function>,<name>)`.
+        let parent_fn: String = parents.iter().map(|p| format!("__subcmd__{p}")).collect();
+        let arm = format!("cargo__wasmcloud{parent_fn},{last})");
+        assert!(bash.contains(&arm), "bash lacks {path:?} ({arm})");
+        // zsh: an entry `'name:...` in the parent's `_commands` list.
+        let zsh_fn = format!("_cargo-wasmcloud{parent_fn}_commands() {{");
+        let list = zsh
+            .split(&zsh_fn)
+            .nth(1)
+            .and_then(|rest| rest.split("_describe").next())
+            .unwrap_or_else(|| panic!("zsh lacks {zsh_fn}"));
+        assert!(list.contains(&format!("'{last}:")), "zsh lacks {path:?}");
+        // fish: offered after the parents and nothing else.
+        let condition = match parents {
+            [] => "__fish_cargo_wasmcloud_needs_command".to_string(),
+            [first] => format!("__fish_cargo_wasmcloud_using_subcommand {first}; and not"),
+            [first, .., parent] => format!(
+                "__fish_cargo_wasmcloud_using_subcommand {first}; and __fish_seen_subcommand_from {parent}\""
+            ),
+        };
+        assert!(
+            fish.lines()
+                .any(|l| l.contains(&condition) && l.contains(&format!("-a \"{last}\""))),
+            "fish lacks {path:?}"
+        );
+        // elvish and PowerShell: a block for the full path.
+        let full = format!("cargo-wasmcloud;{}", path.join(";"));
+        assert!(
+            elvish.contains(&format!("&'{full}'= {{")),
+            "elvish lacks {path:?}"
+        );
+        assert!(
+            powershell.contains(&format!("'{full}' {{")),
+            "powershell lacks {path:?}"
+        );
+    }
+    assert!(
+        bash.contains("complete -F _cargo__wasmcloud"),
+        "{}",
+        &bash[bash.len() - 300..]
+    );
+    let run = sandbox.run(&["completions", "tcsh"]);
+    assert_eq!(run.status.code(), Some(2), "{}", run.stderr);
 }

@@ -413,7 +413,7 @@ fn a_workspace_actor_is_composed_with_its_sibling_by_one_build() {
 }
 
 #[test]
-fn an_oci_plug_pinned_by_digest_is_pulled_and_composed() {
+fn server_an_oci_plug_pinned_by_digest_is_pulled_and_composed() {
     let registry = support::Registry::start();
     let sandbox = Sandbox::new();
     chain(&sandbox);

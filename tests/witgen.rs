@@ -405,7 +405,7 @@ fn wit_errors_are_one_line_with_a_location() {
 /// The glue at run time: the consumer, composed with the implementation, serves HTTP on a
 /// real host, and its answer shows every value crossing the WIT boundary both ways intact.
 #[test]
-fn composed_tricky_actors_answer_over_http_on_a_real_host() {
+fn server_composed_tricky_actors_answer_over_http_on_a_real_host() {
     let sandbox = Sandbox::new();
     let ws = sandbox.path().join("witgen");
     support::copy_dir(&support::fixtures_dir().join("witgen"), &ws);

@@ -52,36 +52,37 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// In the order of a user's path: make, build, run, ship, look inside, operate.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Build actors with cargo into signed components (in <target-dir>/wasmcloud/)
+    /// Create an actor, provider or interface project from a built-in template
+    New(new::NewArgs),
+    /// Build actors and providers with cargo into signed components and provider archives
     Build(build::BuildArgs),
+    /// Generate WIT from the traits of interface crates, and the glue actors use
+    Wit(wit::WitArgs),
     /// Compose components into one: the actors' [package.metadata.wasmcloud.compose], or files
     Compose(compose::ComposeArgs),
-    /// Move a wash project's wasmcloud.toml settings into Cargo.toml
-    Migrate(migrate::MigrateArgs),
-    /// Create an actor or interface project from a built-in template
-    New(new::NewArgs),
+    /// Run an actor on a host and update it in place whenever its sources change
+    Dev(dev::DevArgs),
     /// Push a component or provider archive to an OCI registry
     Push(push::PushArgs),
     /// Pull a component or provider archive from an OCI registry
     Pull(pull::PullArgs),
-    /// Talk to the hosts of a wasmCloud 1.x lattice over NATS
-    Ctl(ctl::CtlArgs),
-    /// Run an actor on a host and update it in place whenever its sources change
-    Dev(dev::DevArgs),
-    /// Check what the whole path needs: the wasm target, keys, NATS, hosts, a registry
-    Doctor(doctor::DoctorArgs),
-    /// Print a shell completion script for cargo-wasmcloud
-    Completions(completions::CompletionsArgs),
-    /// Generate, list and read nkeys in the key directory
-    Keys(keys::KeysArgs),
+    /// Show the claims (and optionally the WIT world) of a component or provider archive
+    Inspect(inspect::InspectArgs),
     /// Sign Wasm with wascap claims, or inspect the claims of a signed file
     Claims(claims::ClaimsArgs),
-    /// Show the claims (and optionally the WIT world) of a component or module
-    Inspect(inspect::InspectArgs),
-    /// Generate WIT from the traits of interface crates, and the glue actors use
-    Wit(wit::WitArgs),
+    /// Generate, list and read nkeys in the key directory
+    Keys(keys::KeysArgs),
+    /// Talk to the hosts of a wasmCloud 1.x lattice over NATS
+    Ctl(ctl::CtlArgs),
+    /// Check what the whole path needs: the wasm target, keys, NATS, hosts, a registry
+    Doctor(doctor::DoctorArgs),
+    /// Move a wash project's wasmcloud.toml settings into Cargo.toml
+    Migrate(migrate::MigrateArgs),
+    /// Print a shell completion script for cargo-wasmcloud
+    Completions(completions::CompletionsArgs),
 }
 
 pub fn run(cli: Cli, out: &Output) -> anyhow::Result<()> {

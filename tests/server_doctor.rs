@@ -1,5 +1,5 @@
 //! `doctor` against what is and is not there (real NATS, host and registry with htpasswd
-//! auth), and `completions`.
+//! auth).
 
 mod support;
 
@@ -112,22 +112,4 @@ fn doctor_says_what_is_missing_and_what_to_do() {
         "{}",
         run.stdout
     );
-}
-
-#[test]
-fn completions_cover_every_command() {
-    let sandbox = Sandbox::new();
-    let bash = sandbox.run(&["completions", "bash"]).ok().stdout;
-    for command in ["build", "compose", "wit", "dev", "doctor", "ctl", "push"] {
-        assert!(bash.contains(command), "bash completion lacks {command}");
-    }
-    assert!(
-        bash.contains("complete -F _cargo__wasmcloud"),
-        "{}",
-        &bash[bash.len() - 300..]
-    );
-    let fish = sandbox.run(&["completions", "fish"]).ok().stdout;
-    assert!(fish.contains("complete -c cargo-wasmcloud"));
-    let run = sandbox.run(&["completions", "tcsh"]);
-    assert_eq!(run.status.code(), Some(2), "{}", run.stderr);
 }
