@@ -4,7 +4,8 @@
 #
 # `scripts/test.sh --fast`: the tier without servers (no nats-server, registry or host
 # needed): the unit tests and every test binary and test whose name does not start with
-# `server_`. It only adds the wasm targets the fixture builds need.
+# `server_` (needs servers) or `slow_` (a long build). It only adds the wasm targets the
+# fixture builds need.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,7 +20,7 @@ if [ "${1:-}" = "--fast" ]; then
       *) args+=(--test "$name") ;;
     esac
   done
-  exec cargo test "${args[@]}" "$@" -- --skip server_
+  exec cargo test "${args[@]}" "$@" -- --skip server_ --skip slow_
 fi
 
 scripts/test-deps.sh

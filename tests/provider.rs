@@ -148,7 +148,7 @@ fn a_tampered_archive_is_refused() {
 
 /// The provider template: a real wasmcloud-provider-sdk provider, built and packed.
 #[test]
-fn provider_template_builds_into_a_loadable_archive() {
+fn slow_provider_template_builds_into_a_loadable_archive() {
     let sandbox = Sandbox::new();
     sandbox.run(&["new", "provider", "my-prov", "-y"]).ok();
     let dir = sandbox.path().join("my-prov");

@@ -8,7 +8,15 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use serde::{de::DeserializeOwned, Deserialize};
+
+mod checks;
+mod wire;
+
+use checks::check_id;
+pub use checks::{check_config_name, file_reference, local_address_in_use};
+use wire::parse_event;
+pub use wire::*;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CtlError {
@@ -74,102 +82,6 @@ fn none<T>() -> Option<T> {
     None
 }
 
-/// A host, as `host.ping` describes it.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(default)]
-pub struct Host {
-    pub id: String,
-    pub friendly_name: String,
-    pub labels: BTreeMap<String, String>,
-    pub lattice: String,
-    pub version: Option<String>,
-    pub uptime_seconds: u64,
-    pub uptime_human: Option<String>,
-    pub ctl_host: Option<String>,
-    pub rpc_host: Option<String>,
-    pub js_domain: Option<String>,
-}
-
-/// A component running on a host.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(default)]
-pub struct ComponentDescription {
-    pub id: String,
-    pub image_ref: String,
-    pub name: Option<String>,
-    pub annotations: Option<BTreeMap<String, String>>,
-    pub revision: i32,
-    pub max_instances: u32,
-}
-
-/// A provider running on a host.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(default)]
-pub struct ProviderDescription {
-    pub id: String,
-    pub image_ref: Option<String>,
-    pub name: Option<String>,
-    pub revision: i32,
-    pub annotations: Option<BTreeMap<String, String>>,
-}
-
-/// What a host runs (`host.get`).
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct HostInventory {
-    #[serde(alias = "actors")]
-    pub components: Vec<ComponentDescription>,
-    pub providers: Vec<ProviderDescription>,
-    #[serde(default)]
-    pub host_id: String,
-    #[serde(default)]
-    pub friendly_name: String,
-    #[serde(default)]
-    pub labels: BTreeMap<String, String>,
-    #[serde(default)]
-    pub version: String,
-    #[serde(default)]
-    pub uptime_human: String,
-    #[serde(default)]
-    pub uptime_seconds: u64,
-}
-
-/// A link from a component or provider to another, over a WIT interface.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Link {
-    pub source_id: String,
-    pub target: String,
-    #[serde(default = "default_link_name")]
-    pub name: String,
-    pub wit_namespace: String,
-    pub wit_package: String,
-    pub interfaces: Vec<String>,
-    #[serde(default)]
-    pub source_config: Vec<String>,
-    #[serde(default)]
-    pub target_config: Vec<String>,
-}
-
-fn default_link_name() -> String {
-    "default".into()
-}
-
-/// Whether `address` (from an HTTP server link's `address` config) is a loopback or
-/// wildcard address on which another program already listens: then a host on this machine
-/// cannot serve there, and says nothing about it (the link is accepted all the same).
-/// Addresses of other machines are never judged.
-pub fn local_address_in_use(address: &str) -> bool {
-    use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
-    let Ok(addrs) = address.to_socket_addrs() else {
-        return false;
-    };
-    let local: Vec<SocketAddr> = addrs
-        .filter(|a| a.ip().is_loopback() || a.ip().is_unspecified())
-        .collect();
-    local.iter().any(
-        |a| matches!(TcpListener::bind(a), Err(e) if e.kind() == std::io::ErrorKind::AddrInUse),
-    )
-}
-
 impl Lattice {
     /// For a `wasi:http/incoming-handler` link: fails when a source config's `address` is
     /// already taken on this machine, unless this very link (already in place) holds it.
@@ -201,56 +113,6 @@ impl Lattice {
         }
         Ok(())
     }
-}
-
-/// A provider's answer to a health check.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct ProviderHealth {
-    pub healthy: bool,
-    #[serde(default)]
-    pub message: Option<String>,
-}
-
-/// A local file given as a reference becomes an absolute `file://` URL (hosts load those
-/// when allowed); anything else is left as it is.
-pub fn file_reference(text: &str) -> String {
-    let path = std::path::Path::new(text);
-    if !text.contains("://") && path.is_file() {
-        if let Ok(abs) = path.canonicalize() {
-            return format!("file://{}", abs.display());
-        }
-    }
-    text.to_string()
-}
-
-/// Config names become one NATS subject token.
-pub fn check_config_name(name: &str) -> Result<(), CtlError> {
-    let bad = name.is_empty()
-        || name
-            .chars()
-            .any(|c| matches!(c, '.' | '*' | '>') || c.is_whitespace());
-    if bad {
-        return Err(CtlError::Invalid(format!(
-            "invalid config name {name:?}: it must be non-empty, without '.', '*', '>' or spaces"
-        )));
-    }
-    Ok(())
-}
-
-fn check_id(kind: &str, value: &str) -> Result<String, CtlError> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Err(CtlError::Invalid(format!("{kind} cannot be empty")));
-    }
-    if value
-        .chars()
-        .any(|c| matches!(c, '.' | '*' | '>') || c.is_whitespace())
-    {
-        return Err(CtlError::Invalid(format!(
-            "invalid {kind} {value:?}: no '.', '*', '>' or spaces"
-        )));
-    }
-    Ok(value.to_string())
 }
 
 /// A connection to one lattice.
@@ -595,39 +457,6 @@ impl Lattice {
     }
 }
 
-/// A lattice event (a CloudEvent on `wasmbus.evt.{lattice}.{name}`).
-#[derive(Debug, Clone, Serialize)]
-pub struct Event {
-    /// The name after `com.wasmcloud.lattice.` (`component_scaled`).
-    pub kind: String,
-    /// The host that published it.
-    pub source: String,
-    pub time: String,
-    pub data: serde_json::Value,
-}
-
-fn parse_event(payload: &[u8]) -> Option<Event> {
-    let value: serde_json::Value = serde_json::from_slice(payload).ok()?;
-    let kind = value.get("type")?.as_str()?;
-    Some(Event {
-        kind: kind
-            .strip_prefix("com.wasmcloud.lattice.")
-            .unwrap_or(kind)
-            .to_string(),
-        source: value
-            .get("source")
-            .and_then(|s| s.as_str())
-            .unwrap_or_default()
-            .to_string(),
-        time: value
-            .get("time")
-            .and_then(|s| s.as_str())
-            .unwrap_or_default()
-            .to_string(),
-        data: value.get("data").cloned().unwrap_or_default(),
-    })
-}
-
 /// What a host says when it has done (or failed) the work a command asked for.
 #[derive(Debug, Clone, Copy)]
 struct Awaited<'a> {
@@ -637,18 +466,6 @@ struct Awaited<'a> {
     id: &'a str,
     done: &'a str,
     failed: &'a str,
-}
-
-/// Options of a component scale.
-#[derive(Debug, Clone, Default)]
-pub struct ScaleRequest {
-    pub host_id: String,
-    pub component_ref: String,
-    pub component_id: String,
-    pub count: u32,
-    pub config: Vec<String>,
-    pub annotations: BTreeMap<String, String>,
-    pub allow_update: bool,
 }
 
 impl Lattice {
