@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::ctl::{file_reference, CtlError, Lattice, Link, ScaleRequest};
+use crate::ctl::{file_reference, AuctionRequest, CtlError, Lattice, Link, ScaleRequest, Workload};
 use crate::fsutil;
 use crate::pipeline::{BuildError, BuildEvent, BuildOptions, Pipeline};
 use crate::project::{Project, ProjectKind};
@@ -222,20 +222,13 @@ impl DevSession {
         component_id: &str,
         reference: &str,
     ) -> Result<DevSession, CtlError> {
-        let host_id = match host_id {
-            Some(host) => host.to_string(),
-            None => lattice
-                .auction(
-                    "component",
-                    serde_json::json!({ "component_ref": reference,
-                                        "component_id": component_id, "constraints": {} }),
-                )?
-                .into_iter()
-                .next()
-                .ok_or_else(|| {
-                    CtlError::Invalid("no host can run the component (is a host running?)".into())
-                })?,
+        let auction = AuctionRequest {
+            kind: Workload::Component,
+            reference: reference.to_string(),
+            id: component_id.to_string(),
+            constraints: Default::default(),
         };
+        let host_id = lattice.place(&auction, host_id)?;
         lattice.scale_component(
             &ScaleRequest {
                 host_id: host_id.clone(),

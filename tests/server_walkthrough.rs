@@ -416,7 +416,7 @@ fn dev_refuses_what_it_cannot_run() {
     assert_eq!(run.status.code(), Some(1), "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("starting the component: no host can run the component"),
+            .contains("starting the component: no host can run this component"),
         "{}",
         run.stderr
     );

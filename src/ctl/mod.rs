@@ -11,10 +11,12 @@ use futures_util::StreamExt;
 use serde::{de::DeserializeOwned, Deserialize};
 
 mod checks;
+mod placement;
 mod wire;
 
 use checks::check_id;
 pub use checks::{check_config_name, file_reference, local_address_in_use};
+pub use placement::{AuctionRequest, StartRequest, Started, Workload};
 use wire::parse_event;
 pub use wire::*;
 
@@ -532,9 +534,8 @@ impl Lattice {
         })
     }
 
-    /// Asks every host whether it can run a component (`constraints` are label matches);
-    /// the hosts that can answer. None can: an empty list.
-    pub fn auction(&self, what: &str, body: serde_json::Value) -> Result<Vec<String>, CtlError> {
+    /// `<what>.auction` with a body made by `placement`; the hosts that answered.
+    fn auction_raw(&self, what: &str, body: serde_json::Value) -> Result<Vec<String>, CtlError> {
         let payloads = self.gather(&format!("{what}.auction"), body.to_string().into_bytes())?;
         Ok(payloads
             .iter()
