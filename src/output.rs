@@ -111,7 +111,9 @@ impl Output {
         let _ = writeln!(io::stderr(), "{prefix} {text}");
     }
 
-    /// Reports a failed command: one line on stderr (`{"success":false,...}` in JSON mode).
+    /// Reports a failed command: one line on stderr (`{"success":false,...}` in JSON mode),
+    /// its causes joined. A cause that is several lines long (wit-parser's diagnostics with
+    /// their caret) has its first line there and the whole text below, indented.
     pub fn error(&self, error: &anyhow::Error) {
         let message = one_line(error);
         let mut stderr = io::stderr().lock();
@@ -124,7 +126,15 @@ impl Output {
             }
             Format::Text => {
                 let prefix = self.paint("error:", "1;31");
-                writeln!(stderr, "{prefix} {message}")
+                let mut text = format!("{prefix} {message}\n");
+                for block in multi_line_causes(error) {
+                    for line in block.lines() {
+                        text.push_str("  ");
+                        text.push_str(line);
+                        text.push('\n');
+                    }
+                }
+                stderr.write_all(text.as_bytes())
             }
         };
     }
@@ -138,20 +148,57 @@ impl Output {
     }
 }
 
-/// An error and its causes on one line, without repeating a cause its context already says.
+/// An error and its causes on one line, without repeating a cause its context already says;
+/// of a cause that spans lines, only the first.
 pub fn one_line(error: &anyhow::Error) -> String {
     let mut line = String::new();
     for cause in error.chain() {
         let text = cause.to_string();
-        if text.is_empty() || line.contains(&text) {
+        let first = text.lines().next().unwrap_or("").trim_end();
+        if first.is_empty() || line.contains(first) {
             continue;
         }
         if !line.is_empty() {
             line.push_str(": ");
         }
-        line.push_str(&text);
+        line.push_str(first);
     }
-    line.replace('\n', " ")
+    line
+}
+
+/// The causes of an error whose text spans several lines, each once.
+fn multi_line_causes(error: &anyhow::Error) -> Vec<String> {
+    let mut blocks: Vec<String> = Vec::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        let text = text.trim_end();
+        if text.contains('\n') && !blocks.iter().any(|b| b.contains(text)) {
+            blocks.push(text.to_string());
+        }
+    }
+    blocks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn causes_join_on_one_line_and_long_ones_are_kept_whole() {
+        let inner =
+            anyhow::Error::msg("expected `}`, found `;`\n --> a.wit:3:4\n  |\n3 | x;\n  |  ^");
+        let error = inner.context("the generated WIT does not parse");
+        assert_eq!(
+            one_line(&error),
+            "the generated WIT does not parse: expected `}`, found `;`"
+        );
+        let blocks = multi_line_causes(&error);
+        assert_eq!(blocks.len(), 1);
+        assert!(blocks[0].contains("a.wit:3:4") && blocks[0].contains('^'));
+        let plain = anyhow::anyhow!("no such file").context("cannot read x.wasm");
+        assert_eq!(one_line(&plain), "cannot read x.wasm: no such file");
+        assert!(multi_line_causes(&plain).is_empty());
+    }
 }
 
 /// A borderless two-column table: a label column padded to the widest label.
