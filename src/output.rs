@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Write};
 
 use clap::ValueEnum;
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -53,9 +54,10 @@ impl Output {
         }
     }
 
-    /// Prints a command's result: `text` for people, or `json` (an object, to which
-    /// `"success": true` is added, as wash does) with `-o json`.
-    pub fn result(&self, text: &str, json: Value) -> io::Result<()> {
+    /// Prints a command's result: `text` for people, or with `-o json` the JSON of
+    /// `result` (a library type that derives `Serialize`, or a `json!` object), to which
+    /// `"success": true` is added, as wash does.
+    pub fn result(&self, text: &str, result: impl Serialize) -> io::Result<()> {
         match self.format {
             Format::Text => {
                 let mut stdout = io::stdout().lock();
@@ -66,7 +68,7 @@ impl Output {
                 stdout.flush()
             }
             Format::Json => {
-                let value = match json {
+                let value = match serde_json::to_value(result).map_err(io::Error::other)? {
                     Value::Object(mut map) => {
                         map.insert("success".into(), Value::Bool(true));
                         Value::Object(map)

@@ -44,6 +44,6 @@ pub fn run(args: MigrateArgs, out: &Output) -> anyhow::Result<()> {
         "\n{} is no longer needed; delete it when you are ready.",
         migrated.from.display()
     ));
-    out.result(&text, serde_json::to_value(&migrated)?)?;
+    out.result(&text, &migrated)?;
     Ok(())
 }

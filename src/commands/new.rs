@@ -162,7 +162,7 @@ pub fn run(args: NewArgs, out: &Output) -> anyhow::Result<()> {
         created.path.display(),
         created.path.display()
     );
-    out.result(&text, serde_json::to_value(&created)?)?;
+    out.result(&text, &created)?;
     Ok(())
 }
 

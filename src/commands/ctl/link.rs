@@ -75,7 +75,7 @@ pub fn run(command: LinkCommand, conn: &CtlConnArgs, out: &Output) -> anyhow::Re
                     link.wit_package,
                     link.interfaces.join(",")
                 ),
-                serde_json::to_value(&link)?,
+                &link,
             )?;
         }
         LinkCommand::Del {

@@ -19,7 +19,7 @@ pub fn run_health(provider_id: String, conn: &CtlConnArgs, out: &Output) -> anyh
         );
         out.result(
             &format!("Provider {provider_id} is healthy"),
-            serde_json::to_value(&health)?,
+            &health,
         )?;
     }
     Ok(())
