@@ -17,10 +17,7 @@ pub fn run_health(provider_id: String, conn: &CtlConnArgs, out: &Output) -> anyh
                 format!(": {message}")
             }
         );
-        out.result(
-            &format!("Provider {provider_id} is healthy"),
-            &health,
-        )?;
+        out.result(&format!("Provider {provider_id} is healthy"), &health)?;
     }
     Ok(())
 }
