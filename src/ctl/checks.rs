@@ -1,7 +1,7 @@
 //! Checks made before anything is sent: ids and config names that fit in one NATS subject
 //! token, local addresses already taken, file references.
 
-use super::CtlError;
+use super::{CtlError, Lattice, Link};
 
 /// Whether `address` (from an HTTP server link's `address` config) is a loopback or
 /// wildcard address on which another program already listens: then a host on this machine
@@ -60,4 +60,37 @@ pub(crate) fn check_id(kind: &str, value: &str) -> Result<String, CtlError> {
         )));
     }
     Ok(value.to_string())
+}
+
+impl Lattice {
+    /// For a `wasi:http/incoming-handler` link: fails when a source config's `address` is
+    /// already taken on this machine, unless this very link (already in place) holds it.
+    pub fn check_http_link_address(&self, link: &Link) -> Result<(), CtlError> {
+        if link.wit_namespace != "wasi"
+            || link.wit_package != "http"
+            || !link.interfaces.iter().any(|i| i == "incoming-handler")
+        {
+            return Ok(());
+        }
+        for name in &link.source_config {
+            let Some(address) = self
+                .get_config(name)?
+                .and_then(|c| c.get("address").cloned())
+            else {
+                continue;
+            };
+            if local_address_in_use(&address) {
+                let existing = self.get_links()?.into_iter().any(|l| {
+                    l.source_id == link.source_id && l.target == link.target && l.name == link.name
+                });
+                if !existing {
+                    return Err(CtlError::Invalid(format!(
+                        "the HTTP server cannot listen on {address} (config `{name}`): another \
+                         program already uses that address; choose a free one"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
 }

@@ -4,6 +4,11 @@
 
 pub mod artifact;
 pub mod cache;
+mod login;
+mod upload;
+
+pub use login::{check_login, LoginStatus};
+use upload::BlobUpload;
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -291,127 +296,6 @@ fn scheme_for(reference: &Reference, opts: &RegistryOptions) -> &'static str {
         "http"
     } else {
         "https"
-    }
-}
-
-/// A blob upload done by hand, the way docker and skopeo do it: `POST` for an upload
-/// session, then one `PUT` streaming the whole blob with its digest. oci-client's own
-/// uploads either cut the blob into 4 MiB requests or send it with no way to report
-/// progress.
-struct BlobUpload<'a> {
-    reference: &'a Reference,
-    scheme: &'static str,
-    authorization: Option<String>,
-}
-
-impl BlobUpload<'_> {
-    fn request(
-        &self,
-        http: &reqwest::Client,
-        method: reqwest::Method,
-        url: &str,
-    ) -> reqwest::RequestBuilder {
-        let request = http.request(method, url);
-        match &self.authorization {
-            Some(value) => request.header(reqwest::header::AUTHORIZATION, value),
-            None => request,
-        }
-    }
-
-    async fn put_whole(
-        &self,
-        data: bytes::Bytes,
-        digest: &str,
-        progress: Progress,
-    ) -> Result<(), OciError> {
-        let registry = self.reference.resolve_registry();
-        let unreachable = |e: reqwest::Error| OciError::Unreachable {
-            registry: registry.to_string(),
-            reason: causes(&e),
-        };
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .read_timeout(Duration::from_secs(120))
-            // Plain HTTP needs no certificates; loading the system's takes time.
-            .tls_certs_only(std::iter::empty())
-            .https_only(false);
-        let http = if self.scheme == "http" {
-            http
-        } else {
-            reqwest::Client::builder()
-                .connect_timeout(Duration::from_secs(10))
-                .read_timeout(Duration::from_secs(120))
-        }
-        .build()
-        .map_err(|e| OciError::Registry(causes(&e)))?;
-        let base = format!("{}://{registry}", self.scheme);
-        let start = format!("{base}/v2/{}/blobs/uploads/", self.reference.repository());
-        let response = self
-            .request(&http, reqwest::Method::POST, &start)
-            .header(reqwest::header::CONTENT_LENGTH, 0)
-            .send()
-            .await
-            .map_err(unreachable)?;
-        let location = self.check(response, reqwest::StatusCode::ACCEPTED).await?;
-        let location = location
-            .headers()
-            .get(reqwest::header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| OciError::Registry("the registry gave no upload location".into()))?
-            .to_string();
-        let mut url = if location.starts_with("http://") || location.starts_with("https://") {
-            location
-        } else {
-            format!("{base}{location}")
-        };
-        url.push(if url.contains('?') { '&' } else { '?' });
-        url.push_str("digest=");
-        url.push_str(digest);
-
-        let size = data.len() as u64;
-        let mut sent = 0u64;
-        let chunks: Vec<bytes::Bytes> = (0..data.len())
-            .step_by(UPLOAD_CHUNK)
-            .map(|start| data.slice(start..(start + UPLOAD_CHUNK).min(data.len())))
-            .collect();
-        let body = futures_util::stream::iter(chunks).map(move |chunk| {
-            sent += chunk.len() as u64;
-            progress(sent, Some(size));
-            Ok::<_, std::io::Error>(chunk)
-        });
-        let response = self
-            .request(&http, reqwest::Method::PUT, &url)
-            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
-            .header(reqwest::header::CONTENT_LENGTH, size)
-            .body(reqwest::Body::wrap_stream(body))
-            .send()
-            .await
-            .map_err(unreachable)?;
-        self.check(response, reqwest::StatusCode::CREATED).await?;
-        Ok(())
-    }
-
-    async fn check(
-        &self,
-        response: reqwest::Response,
-        expected: reqwest::StatusCode,
-    ) -> Result<reqwest::Response, OciError> {
-        let status = response.status();
-        if status == expected {
-            return Ok(response);
-        }
-        let registry = self.reference.resolve_registry().to_string();
-        Err(match status.as_u16() {
-            401 | 403 => OciError::Unauthorized { registry },
-            404 => OciError::NotFound(self.reference.whole()),
-            _ => {
-                let body = response.text().await.unwrap_or_default();
-                OciError::Registry(format!(
-                    "{registry} answered {status} to a blob upload: {}",
-                    body.trim()
-                ))
-            }
-        })
     }
 }
 
@@ -703,66 +587,4 @@ mod tests {
         assert_eq!(normalize_digest("ABC"), "sha256:abc");
         assert_eq!(normalize_digest("sha256:abc"), "sha256:abc");
     }
-}
-
-/// What a registry said to a login check.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LoginStatus {
-    /// `/v2/` answered 200 (with the credentials, if any).
-    Accepted { with_credentials: bool },
-    /// It wants credentials and none were found.
-    NeedsLogin,
-    /// The credentials given were refused.
-    Refused,
-    /// It uses token authentication, which this check does not go through.
-    TokenAuth { with_credentials: bool },
-}
-
-/// Checks that a registry answers and whether it takes our credentials (from the options,
-/// else Docker's config), with one `GET /v2/`.
-pub fn check_login(registry: &str, opts: &RegistryOptions) -> Result<LoginStatus, OciError> {
-    let reference = parse_reference(&format!("{registry}/cargo-wasmcloud-doctor:probe"), true)?;
-    let auth = auth_for(&reference, opts)?;
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let url = format!(
-        "{}://{}/v2/",
-        scheme_for(&reference, opts),
-        reference.resolve_registry()
-    );
-    let client = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(15))
-        .build()
-        .map_err(|e| OciError::Registry(e.to_string()))?;
-    runtime()?.block_on(async {
-        let mut request = client.get(&url);
-        let with_credentials = match &auth {
-            RegistryAuth::Basic(user, password) => {
-                request = request.basic_auth(user, Some(password));
-                true
-            }
-            _ => false,
-        };
-        let response = request.send().await.map_err(|e| {
-            OciError::Registry(format!("cannot reach registry {registry}: {}", causes(&e)))
-        })?;
-        let challenge = response
-            .headers()
-            .get("www-authenticate")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        Ok(match response.status().as_u16() {
-            200..=299 => LoginStatus::Accepted { with_credentials },
-            401 if challenge.starts_with("bearer") => LoginStatus::TokenAuth { with_credentials },
-            401 if with_credentials => LoginStatus::Refused,
-            401 => LoginStatus::NeedsLogin,
-            status => {
-                return Err(OciError::Registry(format!(
-                    "registry {registry} answered {status} to GET /v2/"
-                )))
-            }
-        })
-    })
 }
