@@ -41,8 +41,8 @@ pub enum SignError {
     Read { path: String, source: io::Error },
     #[error("cannot write {path}: {source}")]
     Write { path: String, source: io::Error },
-    #[error("I/O error: {0}")]
-    Io(String),
+    #[error("I/O error")]
+    Io(#[source] io::Error),
     #[error("{path}: not a valid provider archive: {reason}")]
     BadArchive { path: String, reason: String },
 }
@@ -171,7 +171,7 @@ pub fn sign_file(
     })
     .map_err(|e| match e {
         CanonicalError::Wasm(e) => SignError::Wasm(e),
-        CanonicalError::Io(e) => SignError::Io(e.to_string()),
+        CanonicalError::Io(e) => SignError::Io(e),
     })?;
     let hash = data_encoding::HEXUPPER.encode(&hasher.finalize());
 
