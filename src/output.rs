@@ -58,29 +58,46 @@ impl Output {
     /// `result` (a library type that derives `Serialize`, or a `json!` object), to which
     /// `"success": true` is added, as wash does.
     pub fn result(&self, text: &str, result: impl Serialize) -> io::Result<()> {
+        self.report(text, result, true)
+    }
+
+    /// A result that is also a failure (`doctor` with a failing check): printed as
+    /// [`Self::result`] prints, with `"success": false`; the error follows on stderr.
+    pub fn report(&self, text: &str, result: impl Serialize, success: bool) -> io::Result<()> {
+        let mut stdout = io::stdout().lock();
         match self.format {
             Format::Text => {
-                let mut stdout = io::stdout().lock();
                 stdout.write_all(text.as_bytes())?;
                 if !text.is_empty() && !text.ends_with('\n') {
                     stdout.write_all(b"\n")?;
                 }
-                stdout.flush()
             }
             Format::Json => {
                 let value = match serde_json::to_value(result).map_err(io::Error::other)? {
                     Value::Object(mut map) => {
-                        map.insert("success".into(), Value::Bool(true));
+                        map.insert("success".into(), Value::Bool(success));
                         Value::Object(map)
                     }
                     other => other,
                 };
-                let mut stdout = io::stdout().lock();
                 serde_json::to_writer_pretty(&mut stdout, &value)?;
                 stdout.write_all(b"\n")?;
-                stdout.flush()
             }
         }
+        stdout.flush()
+    }
+
+    /// One item of a stream (`ctl events`): `text` as a line, or the item as one line of
+    /// JSON. False once stdout is gone, so the stream can end.
+    pub fn stream_item(&self, text: &str, item: impl Serialize) -> bool {
+        let line = match self.format {
+            Format::Text => text.to_string(),
+            Format::Json => serde_json::to_string(&item).unwrap_or_default(),
+        };
+        let mut stdout = io::stdout().lock();
+        writeln!(stdout, "{line}")
+            .and_then(|_| stdout.flush())
+            .is_ok()
     }
 
     /// A note for people on stderr (key generated, file written). Silent in JSON mode,

@@ -73,16 +73,10 @@ pub fn run(args: DoctorArgs, out: &Output) -> anyhow::Result<()> {
         .iter()
         .filter(|c| matches!(c.status, Status::Fail))
         .count();
+    // The checks go to stdout either way; a failing one makes the verdict an error.
+    out.report(&text, json!({ "checks": checks }), failed == 0)?;
     if failed > 0 {
-        // The checks still go to stdout; the verdict is the error.
-        match out.format {
-            crate::output::Format::Text => println!("{text}"),
-            crate::output::Format::Json => {
-                println!("{}", json!({ "checks": checks, "success": false }))
-            }
-        }
         anyhow::bail!("{failed} check(s) failed; see above");
     }
-    out.result(&text, json!({ "checks": checks }))?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `ctl health` and `ctl events`: asking a provider, and watching the lattice.
 
 use super::super::CtlConnArgs;
-use crate::output::{Format, Output};
+use crate::output::Output;
 
 pub fn run_health(provider_id: String, conn: &CtlConnArgs, out: &Output) -> anyhow::Result<()> {
     let lattice = || conn.connect();
@@ -23,24 +23,12 @@ pub fn run_health(provider_id: String, conn: &CtlConnArgs, out: &Output) -> anyh
 }
 
 pub fn run_events(types: Vec<String>, conn: &CtlConnArgs, out: &Output) -> anyhow::Result<()> {
-    let lattice = || conn.connect();
-    {
-        let json = out.format == Format::Json;
-        lattice()?.watch_events(&types, &mut |event| {
-            let line = if json {
-                serde_json::to_string(event).unwrap_or_default()
-            } else {
-                format!(
-                    "{} {} {} {}",
-                    event.time, event.kind, event.source, event.data
-                )
-            };
-            let mut stdout = std::io::stdout().lock();
-            use std::io::Write;
-            writeln!(stdout, "{line}")
-                .and_then(|_| stdout.flush())
-                .is_ok()
-        })?;
-    }
+    conn.connect()?.watch_events(&types, &mut |event| {
+        let text = format!(
+            "{} {} {} {}",
+            event.time, event.kind, event.source, event.data
+        );
+        out.stream_item(&text, event)
+    })?;
     Ok(())
 }
