@@ -36,6 +36,12 @@ pub enum BuildError {
     Generate(#[from] SyncError),
     #[error("package `{package}`: {reason}")]
     NotBuildable { package: String, reason: String },
+    #[error("package `{package}`")]
+    Compose {
+        package: String,
+        #[source]
+        source: Box<crate::compose::ComposeError>,
+    },
     #[error("nothing to build: no actor or provider in the selected packages")]
     NothingToBuild,
     #[error("--build-only applies to actors; a provider archive is always signed")]

@@ -38,6 +38,14 @@ pub struct CompositionReport {
     pub plan: Option<(compose::Plan, Vec<String>)>,
 }
 
+/// The composition of `project` failed; the planner's error stays the cause.
+fn composing_failed(project: &Project) -> impl FnOnce(compose::ComposeError) -> BuildError + '_ {
+    move |source| BuildError::Compose {
+        package: project.package.clone(),
+        source: Box::new(source),
+    }
+}
+
 fn compose_error(project: &Project, e: impl std::fmt::Display) -> BuildError {
     BuildError::NotBuildable {
         package: project.package.clone(),
@@ -194,8 +202,8 @@ impl Loaded {
             return Ok(self.report(None, Some(wac.clone())));
         }
         let rules = compose::config::rules(settings);
-        let plan = compose::explain(&self.root, &self.plugs, &rules)
-            .map_err(|e| compose_error(project, e))?;
+        let plan =
+            compose::explain(&self.root, &self.plugs, &rules).map_err(composing_failed(project))?;
         Ok(self.report(Some(plan), None))
     }
 
@@ -205,15 +213,16 @@ impl Loaded {
         project: &Project,
         settings: &ComposeSettings,
     ) -> Result<(Vec<u8>, CompositionReport), BuildError> {
-        let fail = |e: compose::ComposeError| compose_error(project, e);
         if let Some(wac) = &settings.wac {
             let full = project.dir().join(wac);
             let source = std::fs::read_to_string(&full).map_err(io_error(&full))?;
-            let bytes = compose::compose_wac(&source, &self.root, &self.plugs).map_err(fail)?;
+            let bytes = compose::compose_wac(&source, &self.root, &self.plugs)
+                .map_err(composing_failed(project))?;
             return Ok((bytes, self.report(None, Some(wac.clone()))));
         }
         let rules = compose::config::rules(settings);
-        let composed = compose::compose(&self.root, &self.plugs, &rules).map_err(fail)?;
+        let composed =
+            compose::compose(&self.root, &self.plugs, &rules).map_err(composing_failed(project))?;
         Ok((composed.bytes, self.report(Some(composed.plan), None)))
     }
 }
