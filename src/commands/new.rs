@@ -7,10 +7,9 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use crate::output::Output;
-use cargo_wasmcloud::project::{ProjectKind, Selection, Workspace};
-use cargo_wasmcloud::scaffold::{self, InterfaceLink, Values, TEMPLATES_LIST};
+use cargo_wasmcloud::project::{ProjectKind, Selection};
+use cargo_wasmcloud::scaffold::{self, NewProject, Values, TEMPLATES_LIST};
 use cargo_wasmcloud::witgen::glue::Role;
-use cargo_wasmcloud::witgen::sync::{self, Mode};
 
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -104,61 +103,31 @@ pub fn run(args: NewArgs, out: &Output) -> anyhow::Result<()> {
         (None, Some(dir)) => Some((Role::Uses, dir)),
         (None, None) => None,
     };
-    anyhow::ensure!(
-        link.is_none() || kind == ProjectKind::Actor,
-        "--implements and --uses are for actors"
-    );
-    let interface = match &link {
-        Some((role, dir)) => {
-            let iface = Workspace::load_crate(&cargo, dir)?
-                .filter(|p| p.kind == ProjectKind::Interface)
-                .ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "{} is not an interface crate (kind = \"interface\" in \
-                         [package.metadata.wasmcloud])",
-                        dir.display()
-                    )
-                })?;
-            let generated = sync::generate_interface(&iface, &cwd)?;
-            Some((*role, iface, generated))
-        }
-        None => None,
-    };
-    let created = match &interface {
-        Some((role, iface, generated)) => scaffold::create_linked(
-            template,
-            &values,
-            &dest,
-            Some(&InterfaceLink {
-                role: *role,
-                package: &iface.package,
-                dir: iface.dir(),
-                generated,
-            }),
-        )?,
-        None => scaffold::create(template, &values, &dest)?,
-    };
-    // Write the WIT of a new interface crate, and the glue of an actor linked to one.
-    if kind == ProjectKind::Interface || interface.is_some() {
-        let new_project = Workspace::load_crate(&cargo, &created.path)?
-            .ok_or_else(|| anyhow::anyhow!("the new project has no wasmCloud kind"))?;
-        let members: Vec<_> = interface.iter().map(|(_, p, _)| p.clone()).collect();
-        sync::sync(&cargo, &cwd, &[new_project], &members, Mode::Write)?;
-    }
-    let next = match (kind, &interface) {
+    let role = link.as_ref().map(|(role, _)| *role);
+    let shown_name = values.name.clone();
+    let created = scaffold::new_project(&NewProject {
+        kind,
+        template,
+        values,
+        dest,
+        link,
+        cargo: &cargo,
+        cwd: &cwd,
+    })?;
+    let next = match (kind, role) {
         (ProjectKind::Interface, _) => {
             "edit the traits in src/lib.rs, then `cargo wasmcloud wit`; actors use it with \
              `cargo wasmcloud new actor NAME --implements DIR` or `--uses DIR`"
         }
-        (_, Some((Role::Implements, _, _))) => {
+        (_, Some(Role::Implements)) => {
             "fill in the methods in src/lib.rs, then `cargo wasmcloud build`"
         }
         _ => "cargo wasmcloud build",
     };
     let text = format!(
         "Created {kind} `{}` from template `{}` in {}\n\nNext:\n  cd {}\n  {next}",
-        values.name,
-        template.name,
+        shown_name,
+        created.template,
         created.path.display(),
         created.path.display()
     );

@@ -4,6 +4,10 @@
 //! placeholders filled in and lose the suffix (so `cargo package` keeps `Cargo.toml.tmpl`);
 //! a leading `_` becomes `.` (`_gitignore`); everything else is copied as it is.
 
+mod new;
+
+pub use new::{new_project, NewError, NewProject};
+
 use std::path::{Path, PathBuf};
 
 use include_dir::{include_dir, Dir, DirEntry};
