@@ -9,10 +9,9 @@ use serde_json::json;
 
 use super::{report_build_event, KeyDirArgs, PackageArgs};
 use crate::output::Output;
-use cargo_wasmcloud::compose::{self, Input, Rules, Semver, Source, Wire};
-use cargo_wasmcloud::fsutil;
+use cargo_wasmcloud::compose::files::FileComposition;
+use cargo_wasmcloud::compose::{Source, Wire};
 use cargo_wasmcloud::pipeline::{BuildEvent, BuildOptions, CompositionReport, Pipeline, Profile};
-use cargo_wasmcloud::project::compose_settings::{check_plug_id, WireSpec};
 use cargo_wasmcloud::project::ProjectKind;
 
 #[derive(Debug, Args)]
@@ -76,77 +75,35 @@ pub fn run(args: ComposeArgs, out: &Output) -> anyhow::Result<()> {
     }
 }
 
-fn ad_hoc(root_path: &Path, args: &ComposeArgs, out: &Output) -> anyhow::Result<()> {
-    let read =
-        |path: &Path| std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
-    let root = Input {
-        id: plug_id_from_path(root_path),
-        bytes: read(root_path)?,
+fn ad_hoc(root: &Path, args: &ComposeArgs, out: &Output) -> anyhow::Result<()> {
+    let files = FileComposition {
+        root: root.to_path_buf(),
+        plugs: args.plugs.clone(),
+        wire: args.wire.clone(),
+        host: args.host.clone(),
+        strict: !args.no_strict,
+        exact_versions: args.exact_versions,
+        wac: args.wac.clone(),
+        destination: args.destination.clone(),
     };
-    let mut plugs = Vec::new();
-    for spec in &args.plugs {
-        let (id, path) = match spec.split_once('=') {
-            Some((id, path)) => (id.to_string(), PathBuf::from(path)),
-            None => (plug_id_from_path(Path::new(spec)), PathBuf::from(spec)),
-        };
-        check_plug_id(&id)?;
-        anyhow::ensure!(
-            !plugs.iter().any(|p: &Input| p.id == id) && id != root.id,
-            "two components are named `{id}`; name them with ID=FILE"
-        );
-        plugs.push(Input {
-            bytes: read(&path)?,
-            id,
-        });
-    }
-    let rules = ad_hoc_rules(args)?;
-    let nodes: Vec<String> = std::iter::once(&root)
-        .chain(&plugs)
-        .map(|p| p.id.clone())
-        .collect();
     if args.explain || args.emit_wac.is_some() {
-        let plan = compose::explain(&root, &plugs, &rules)?;
-        if let Some(file) = &args.emit_wac {
-            write_file(
-                file,
-                compose::to_wac(&plan, &nodes, "cargo-wasmcloud:composition").as_bytes(),
-            )?;
-        }
-        let json = json!({ "wires": plan.wires, "instances": instance_names(&plan, &nodes) });
-        out.result(&explain_text(&plan.wires), json)?;
+        let planned = files.explain(args.emit_wac.as_deref())?;
+        out.result(&explain_text(&planned.wires), &planned)?;
         return Ok(());
     }
-    let (bytes, wires) = match &args.wac {
-        Some(file) => {
-            let source = std::fs::read_to_string(file)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            (compose::compose_wac(&source, &root, &plugs)?, Vec::new())
-        }
-        None => {
-            let composed = compose::compose(&root, &plugs, &rules)?;
-            (composed.bytes, composed.plan.wires)
-        }
-    };
-    let destination = args.destination.clone().unwrap_or_else(|| {
-        let stem = root_path.file_stem().unwrap_or_default().to_string_lossy();
-        root_path.with_file_name(format!("{stem}_composed.wasm"))
-    });
-    write_file(&destination, &bytes)?;
+    let composed = files.compose()?;
     let text = format!(
         "{}Composed {} -> {} ({} bytes)",
         if args.wac.is_some() {
             String::new()
         } else {
-            explain_text(&wires) + "\n"
+            explain_text(&composed.wires) + "\n"
         },
-        nodes.join(" + "),
-        destination.display(),
-        bytes.len()
+        composed.inputs.join(" + "),
+        composed.path.display(),
+        composed.size
     );
-    out.result(
-        &text,
-        json!({ "path": destination, "size": bytes.len(), "wires": wires, "inputs": nodes }),
-    )?;
+    out.result(&text, &composed)?;
     Ok(())
 }
 
@@ -180,11 +137,8 @@ fn workspace(args: &ComposeArgs, out: &Output) -> anyhow::Result<()> {
         let explained = pipeline.explain(&mut events)?;
         for actor in &explained {
             let report = &actor.composition;
-            if let (Some(file), Some((plan, nodes))) = (&args.emit_wac, &report.plan) {
-                write_file(
-                    file,
-                    compose::to_wac(plan, nodes, "cargo-wasmcloud:composition").as_bytes(),
-                )?;
+            if let Some(file) = &args.emit_wac {
+                report.write_wac(file)?;
             }
             text.push(wiring_text(&actor.package, report));
         }
@@ -209,52 +163,6 @@ fn wiring_text(package: &str, report: &CompositionReport) -> String {
     }
 }
 
-/// The ad hoc rules from the flags.
-fn ad_hoc_rules(args: &ComposeArgs) -> anyhow::Result<Rules> {
-    let mut rules = Rules::default();
-    if !args.host.is_empty() {
-        rules.host = args.host.clone();
-    }
-    rules.strict = !args.no_strict;
-    if args.exact_versions {
-        rules.semver = Semver::Exact;
-    }
-    for spec in &args.wire {
-        let (key, target) = spec
-            .rsplit_once('=')
-            .ok_or_else(|| anyhow::anyhow!("--wire {spec}: expected IMPORT=PLUG or IMPORT=host"))?;
-        rules.wire.push(compose::config::wire_rule(
-            key,
-            &WireSpec::Name(target.to_string()),
-        ));
-    }
-    Ok(rules)
-}
-
-/// A plug id from a file name: `my_kv.wasm` → `my-kv`.
-fn plug_id_from_path(path: &Path) -> String {
-    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
-    let mut id = String::new();
-    for c in stem.chars() {
-        match c {
-            'a'..='z' | '0'..='9' => id.push(c),
-            'A'..='Z' => id.push(c.to_ascii_lowercase()),
-            _ if !id.is_empty() && !id.ends_with('-') => id.push('-'),
-            _ => {}
-        }
-    }
-    let id = id.trim_end_matches('-').to_string();
-    if id.starts_with(|c: char| c.is_ascii_lowercase()) {
-        id
-    } else {
-        format!("c-{id}")
-    }
-}
-
-fn instance_names(plan: &compose::Plan, nodes: &[String]) -> Vec<String> {
-    plan.instances.iter().map(|i| nodes[*i].clone()).collect()
-}
-
 /// The wiring as a table, grouped by the importing instance.
 fn explain_text(wires: &[Wire]) -> String {
     let width = wires.iter().map(|w| w.import.len()).max().unwrap_or(0);
@@ -274,9 +182,4 @@ fn explain_text(wires: &[Wire]) -> String {
         text.push_str(&format!("  {:<width$}  <- {from}\n", wire.import));
     }
     text.trim_end().to_string()
-}
-
-fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    fsutil::write_atomic(path, fsutil::Mode::Public, |w| w.write_all(bytes))
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }

@@ -3,6 +3,7 @@
 //! encodes it, prints it as a `.wac` document, or runs a hand-written `.wac` instead.
 
 pub mod config;
+pub mod files;
 pub mod plan;
 
 use std::collections::BTreeMap;
@@ -88,6 +89,16 @@ pub enum ComposeError {
     Wac(String),
     #[error(transparent)]
     Config(#[from] crate::project::compose_settings::ComposeConfigError),
+    #[error("two components are named `{0}`; name them with ID=FILE")]
+    DuplicateId(String),
+    #[error("--wire {0}: expected IMPORT=PLUG or IMPORT=host")]
+    BadWire(String),
+    #[error("{}", path.display())]
+    Io {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// A component taking part in a composition.

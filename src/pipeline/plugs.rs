@@ -46,6 +46,22 @@ fn composing_failed(project: &Project) -> impl FnOnce(compose::ComposeError) -> 
     }
 }
 
+impl CompositionReport {
+    /// Writes the planned wiring as a `.wac` document (nothing when a hand-written document
+    /// did the wiring: there is no plan to write).
+    pub fn write_wac(&self, path: &std::path::Path) -> Result<bool, BuildError> {
+        let Some((plan, nodes)) = &self.plan else {
+            return Ok(false);
+        };
+        let text = compose::to_wac(plan, nodes, compose::files::WAC_PACKAGE);
+        crate::fsutil::write_atomic(path, crate::fsutil::Mode::Public, |w| {
+            w.write_all(text.as_bytes())
+        })
+        .map_err(io_error(path))?;
+        Ok(true)
+    }
+}
+
 fn compose_error(project: &Project, e: impl std::fmt::Display) -> BuildError {
     BuildError::NotBuildable {
         package: project.package.clone(),
