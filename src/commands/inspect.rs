@@ -13,6 +13,7 @@ use cargo_wasmcloud::artifact::{self, wit, ArtifactKind};
 use cargo_wasmcloud::oci::cache;
 use cargo_wasmcloud::sign::jwt::Validation;
 use cargo_wasmcloud::sign::keys::{public_key_kind, KeyKind};
+use cargo_wasmcloud::sign::summary::{ComponentSummary, ProviderSummary};
 use cargo_wasmcloud::sign::{self, par, WasmInspection};
 
 #[derive(Debug, Clone, Args)]
@@ -79,67 +80,48 @@ pub fn run(mut args: InspectArgs, out: &Output) -> anyhow::Result<()> {
     if args.jwt_only {
         out.result(&token.jwt, json!({ "token": token.jwt }))?;
     } else {
-        let claims = &token.claims;
-        let meta = &token.metadata;
-        let v = &token.validation;
         let embedded_wit = *kind == WasmKind::Component && wit::has_wit(&bytes);
-        let subject_label = match public_key_kind(&claims.sub) {
+        let summary = ComponentSummary::new(token, *kind, embedded_wit);
+        let subject_label = match public_key_kind(&summary.component) {
             Some(KeyKind::Service) => "Provider",
             _ => "Component",
         };
-        let version = version_label(meta.ver.as_deref(), meta.rev);
-        let tags = meta.tags.clone().unwrap_or_default();
         let mut table = Table::default();
         table
-            .row("Account", &claims.iss)
-            .row(subject_label, &claims.sub)
-            .row("Expires", dated(&v.expires_human, v.expired, "expired"))
+            .row("Account", &summary.account)
+            .row(subject_label, &summary.component)
+            .row(
+                "Expires",
+                dated(&summary.expires, summary.expired, "expired"),
+            )
             .row(
                 "Can Be Used",
-                dated(&v.not_before_human, v.cannot_use_yet, "not yet"),
+                dated(&summary.can_be_used, summary.cannot_use_yet, "not yet"),
             )
-            .row("Version", version)
-            .row("Call Alias", meta.call_alias.as_deref().unwrap_or("None"))
+            .row(
+                "Version",
+                version_label(summary.version.as_deref(), summary.revision),
+            )
+            .row(
+                "Call Alias",
+                summary.call_alias.as_deref().unwrap_or("None"),
+            )
             .row("Embedded WIT", if embedded_wit { "yes" } else { "no" })
-            .row("Hash", &meta.hash)
+            .row("Hash", &summary.hash)
             .row(
                 "Tags",
-                if tags.is_empty() {
+                if summary.tags.is_empty() {
                     "None".to_string()
                 } else {
-                    tags.join(", ")
+                    summary.tags.join(", ")
                 },
             );
         let title = format!(
             "{} - {}",
-            meta.name.as_deref().unwrap_or("(unnamed)"),
+            summary.name.as_deref().unwrap_or("(unnamed)"),
             subject_label
         );
-        let text = format!("{title}\n{}", table.render());
-        out.result(
-            &text,
-            json!({
-                "name": meta.name,
-                "account": claims.iss,
-                "component": claims.sub,
-                "kind": kind,
-                "expires": v.expires_human,
-                "can_be_used": v.not_before_human,
-                "version": meta.ver,
-                "revision": meta.rev,
-                "tags": tags,
-                "call_alias": meta.call_alias,
-                "hash": meta.hash,
-                "embedded_wit": embedded_wit,
-                "issued_at": claims.iat,
-                "expires_at": claims.exp,
-                "not_before": claims.nbf,
-                "expired": v.expired,
-                "cannot_use_yet": v.cannot_use_yet,
-                "signature_valid": v.signature_valid,
-                "section": token.section,
-            }),
-        )?;
+        out.result(&format!("{title}\n{}", table.render()), &summary)?;
     }
     if args.verify {
         check_dates(&token.validation, &shown)?;
@@ -163,48 +145,40 @@ fn run_par(args: &InspectArgs, out: &Output) -> anyhow::Result<()> {
     if args.jwt_only {
         return Ok(out.result(&par.jwt, json!({ "token": par.jwt }))?);
     }
-    let meta = &par.metadata;
-    let v = &par.validation;
-    let version = version_label(meta.ver.as_deref(), meta.rev);
+    let summary = ProviderSummary::from(&par);
     let mut table = Table::default();
     table
-        .row("Account", &par.claims.iss)
-        .row("Service", &par.claims.sub)
-        .row("Vendor", &meta.vendor)
-        .row("Version", version)
-        .row("Expires", dated(&v.expires_human, v.expired, "expired"))
+        .row("Account", &summary.account)
+        .row("Service", &summary.service)
+        .row("Vendor", &summary.vendor)
+        .row(
+            "Version",
+            version_label(summary.version.as_deref(), summary.revision),
+        )
+        .row(
+            "Expires",
+            dated(&summary.expires, par.validation.expired, "expired"),
+        )
         .row(
             "Can Be Used",
-            dated(&v.not_before_human, v.cannot_use_yet, "not yet"),
+            dated(
+                &summary.can_be_used,
+                par.validation.cannot_use_yet,
+                "not yet",
+            ),
         )
-        .row("Targets", par.targets.join(", "))
-        .row("Embedded WIT", if par.has_wit { "yes" } else { "no" });
+        .row("Targets", summary.targets.join(", "))
+        .row(
+            "Embedded WIT",
+            if summary.embedded_wit { "yes" } else { "no" },
+        );
     let title = format!(
         "{} - Capability Provider",
-        meta.name.as_deref().unwrap_or("(unnamed)")
+        summary.name.as_deref().unwrap_or("(unnamed)")
     );
-    out.result(
-        &format!("{title}\n{}", table.render()),
-        json!({
-            "name": meta.name,
-            "account": par.claims.iss,
-            "service": par.claims.sub,
-            "vendor": meta.vendor,
-            "version": meta.ver,
-            "revision": meta.rev,
-            "targets": par.targets,
-            "target_hashes": meta.target_hashes,
-            "expires": v.expires_human,
-            "can_be_used": v.not_before_human,
-            "signature_valid": v.signature_valid,
-            "embedded_wit": par.has_wit,
-            "compressed": par.compressed,
-            "schema": meta.config_schema,
-            "kind": "provider_archive",
-        }),
-    )?;
+    out.result(&format!("{title}\n{}", table.render()), &summary)?;
     if args.verify {
-        check_dates(v, &shown.to_string())?;
+        check_dates(&par.validation, &shown.to_string())?;
     }
     Ok(())
 }

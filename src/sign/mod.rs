@@ -4,6 +4,7 @@
 pub mod jwt;
 pub mod keys;
 pub mod par;
+pub mod summary;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
