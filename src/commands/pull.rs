@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use serde_json::json;
 
 use super::registry::{progress_bar, RegistryArgs};
 use crate::output::Output;
@@ -46,13 +45,7 @@ pub fn run(args: PullArgs, out: &Output) -> anyhow::Result<()> {
             pulled.size,
             pulled.digest
         ),
-        json!({
-            "reference": pulled.reference,
-            "digest": pulled.digest,
-            "size": pulled.size,
-            "kind": pulled.kind,
-            "path": pulled.path,
-        }),
+        &pulled,
     )?;
     Ok(())
 }

@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use clap::Args;
-use serde_json::json;
 
 use super::registry::{progress_bar, RegistryArgs};
 use crate::output::Output;
@@ -66,12 +65,7 @@ pub fn run(args: PushArgs, out: &Output) -> anyhow::Result<()> {
             "Pushed {} ({} bytes)\n{}",
             pushed.reference, pushed.size, pushed.digest
         ),
-        json!({
-            "reference": pushed.reference,
-            "digest": pushed.digest,
-            "size": pushed.size,
-            "kind": pushed.kind,
-        }),
+        &pushed,
     )?;
     Ok(())
 }
