@@ -360,7 +360,9 @@ mod tests {
         std::fs::write(&file, "1").unwrap();
         let mut watcher = Watcher::new(vec![dir.path().to_path_buf()]);
         watcher.poll = Duration::from_millis(20);
-        watcher.quiet = Duration::from_millis(150);
+        // Far longer than the gaps between writes, so that only a stall of a second under
+        // load could split the burst: the change is reported once, after the last write.
+        watcher.quiet = Duration::from_secs(1);
         let writer = {
             let file = file.clone();
             std::thread::spawn(move || {
@@ -368,12 +370,18 @@ mod tests {
                     std::fs::write(&file, "x".repeat(i + 2)).unwrap();
                     std::thread::sleep(Duration::from_millis(30));
                 }
+                Instant::now()
             })
         };
         let stop = AtomicBool::new(false);
         let changed = watcher.wait(&stop).expect("a change");
-        writer.join().unwrap();
+        let reported = Instant::now();
+        let last_write = writer.join().unwrap();
         assert_eq!(changed, vec![file]);
+        assert!(
+            reported >= last_write,
+            "the change was reported before the burst ended"
+        );
         stop.store(true, Ordering::SeqCst);
         assert_eq!(watcher.wait(&stop), None);
     }
