@@ -98,27 +98,63 @@ impl Scanner<'_> {
             return Err(self.err(file, q.lt_token.span(), "qualified paths are not supported"));
         }
         let segments = &p.path.segments;
-        // `Self::Resource` and `Self`.
         if segments.first().is_some_and(|s| s.ident == "Self") {
-            if segments.len() == 1 {
-                if let (Some(resource), true) = (ctx.self_resource, ctx.position != Position::Field)
-                {
-                    return Ok(Ty::Own(resource));
-                }
-            } else if segments.len() == 2 && ctx.position != Position::Field {
-                let name = segments[1].ident.unraw().to_string();
-                if let Some((_, resource)) = ctx.assoc.iter().find(|(n, _)| *n == name) {
-                    return Ok(Ty::Own(*resource));
-                }
-            }
-            return Err(self.err(
-                file,
-                p.span(),
-                "only the trait's associated resource types (`Self::Name`) can be used here",
-            ));
+            return self.self_path(ctx, p);
         }
         let last = segments.last().expect("paths have a segment");
         let name = last.ident.unraw().to_string();
+        let type_args = self.type_arguments(file, last)?;
+        // `type Result<T> = std::result::Result<T, Error>;` and the like: a generic alias of
+        // this crate, named by one segment, stands for its target with the arguments put in.
+        if segments.len() == 1 && !type_args.is_empty() {
+            if let Some(expanded) = self.expand_generic_alias(&name, &type_args) {
+                return self.ty(ctx, &expanded);
+            }
+        }
+        if let Some(prim) = prim_named(&name) {
+            return Ok(Ty::Prim(prim));
+        }
+        if STD_TYPES.contains(&name.as_str()) {
+            return self.std_type(ctx, &name, last, &type_args);
+        }
+        if !last.arguments.is_empty() {
+            return Err(self.err(
+                file,
+                last.arguments.span(),
+                "generic types have no WIT equivalent; use a concrete type",
+            ));
+        }
+        self.named(ctx, &name, p.span())
+    }
+
+    /// `Self` (a resource's own type) and `Self::Name` (the trait's associated resources),
+    /// outside type definitions.
+    fn self_path(&self, ctx: Ctx, p: &syn::TypePath) -> Result<Ty, WitgenError> {
+        let segments = &p.path.segments;
+        if segments.len() == 1 {
+            if let (Some(resource), true) = (ctx.self_resource, ctx.position != Position::Field) {
+                return Ok(Ty::Own(resource));
+            }
+        } else if segments.len() == 2 && ctx.position != Position::Field {
+            let name = segments[1].ident.unraw().to_string();
+            if let Some((_, resource)) = ctx.assoc.iter().find(|(n, _)| *n == name) {
+                return Ok(Ty::Own(*resource));
+            }
+        }
+        Err(self.err(
+            ctx.file,
+            p.span(),
+            "only the trait's associated resource types (`Self::Name`) can be used here",
+        ))
+    }
+
+    /// The type arguments of a path's last segment (`Vec<T>` → `[T]`); lifetimes and
+    /// function-type arguments are refused.
+    fn type_arguments<'p>(
+        &self,
+        file: usize,
+        last: &'p syn::PathSegment,
+    ) -> Result<Vec<&'p syn::Type>, WitgenError> {
         let args: Vec<&syn::GenericArgument> = match &last.arguments {
             syn::PathArguments::None => Vec::new(),
             syn::PathArguments::AngleBracketed(a) => a.args.iter().collect(),
@@ -126,11 +162,10 @@ impl Scanner<'_> {
                 return Err(self.err(file, a.span(), "function types cannot cross WIT"))
             }
         };
-        let inner = Ctx { top: false, ..ctx };
-        let mut type_args = Vec::new();
-        for arg in &args {
+        let mut types = Vec::new();
+        for arg in args {
             match arg {
-                syn::GenericArgument::Type(t) => type_args.push(t),
+                syn::GenericArgument::Type(t) => types.push(t),
                 syn::GenericArgument::Lifetime(lt) => {
                     return Err(self.err(
                         file,
@@ -141,6 +176,20 @@ impl Scanner<'_> {
                 other => return Err(self.err(file, other.span(), "unsupported generic argument")),
             }
         }
+        Ok(types)
+    }
+
+    /// One of [`STD_TYPES`]: strings, collections, `Option`, `Result` and smart pointers
+    /// map to WIT; the integers WIT lacks are refused with what to use instead.
+    fn std_type(
+        &mut self,
+        ctx: Ctx,
+        name: &str,
+        last: &syn::PathSegment,
+        type_args: &[&syn::Type],
+    ) -> Result<Ty, WitgenError> {
+        let file = ctx.file;
+        let inner = Ctx { top: false, ..ctx };
         let arity = |n: usize, this: &Self| -> Result<(), WitgenError> {
             if type_args.len() == n {
                 Ok(())
@@ -152,27 +201,7 @@ impl Scanner<'_> {
                 ))
             }
         };
-        // `type Result<T> = std::result::Result<T, Error>;` and the like: a generic alias of
-        // this crate, named by one segment, stands for its target with the arguments put in.
-        if segments.len() == 1 && !type_args.is_empty() {
-            if let Some(expanded) = self.expand_generic_alias(&name, &type_args) {
-                return self.ty(ctx, &expanded);
-            }
-        }
-        let prim = |p: Prim| Ok(Ty::Prim(p));
-        match name.as_str() {
-            "bool" => prim(Prim::Bool),
-            "u8" => prim(Prim::U8),
-            "u16" => prim(Prim::U16),
-            "u32" => prim(Prim::U32),
-            "u64" => prim(Prim::U64),
-            "i8" => prim(Prim::S8),
-            "i16" => prim(Prim::S16),
-            "i32" => prim(Prim::S32),
-            "i64" => prim(Prim::S64),
-            "f32" => prim(Prim::F32),
-            "f64" => prim(Prim::F64),
-            "char" => prim(Prim::Char),
+        match name {
             "usize" | "isize" => Err(self.err(
                 file,
                 last.span(),
@@ -193,7 +222,7 @@ impl Scanner<'_> {
             "str" => Err(self.err(file, last.span(), "use String (or &str in a parameter)")),
             "Vec" | "VecDeque" | "HashSet" | "BTreeSet" => {
                 arity(1, self)?;
-                let shape = match name.as_str() {
+                let shape = match name {
                     "Vec" => ListShape::Vec,
                     "VecDeque" => ListShape::VecDeque,
                     "HashSet" => ListShape::HashSet,
@@ -220,48 +249,53 @@ impl Scanner<'_> {
             }
             "Result" => {
                 arity(2, self)?;
-                let side = |this: &mut Self, t: &syn::Type| -> Result<Option<Box<Ty>>, WitgenError> {
-                    match t {
-                        syn::Type::Tuple(t) if t.elems.is_empty() => Ok(None),
-                        t => Ok(Some(Box::new(this.ty(inner, t)?))),
-                    }
-                };
-                let ok = side(self, type_args[0])?;
-                let err = side(self, type_args[1])?;
+                let ok = self.result_side(inner, type_args[0])?;
+                let err = self.result_side(inner, type_args[1])?;
                 Ok(Ty::Result(ok, err))
             }
             "Box" | "Rc" | "Arc" => {
                 arity(1, self)?;
-                let wrapper = match name.as_str() {
+                let wrapper = match name {
                     "Box" => Wrapper::Box,
                     "Rc" => Wrapper::Rc,
                     _ => Wrapper::Arc,
                 };
-                match (wrapper, type_args[0]) {
-                    (Wrapper::Box, syn::Type::Path(s)) if s.path.is_ident("str") => {
-                        Ok(Ty::String(StrShape::Boxed))
-                    }
-                    (Wrapper::Box, syn::Type::Slice(s)) => {
-                        Ok(Ty::List(Box::new(self.ty(inner, &s.elem)?), ListShape::Boxed))
-                    }
-                    (_, t) => {
-                        let t = self.ty(inner, t)?;
-                        if matches!(t, Ty::Own(_) | Ty::Borrow(_)) {
-                            return Err(self.err(file, last.span(), "resources cannot be boxed"));
-                        }
-                        Ok(Ty::Wrapped(Box::new(t), wrapper))
-                    }
-                }
+                self.wrapped(inner, last, wrapper, type_args[0])
             }
-            _ => {
-                if !args.is_empty() {
-                    return Err(self.err(
-                        file,
-                        last.arguments.span(),
-                        "generic types have no WIT equivalent; use a concrete type",
-                    ));
+            _ => unreachable!("std_type is called for the names of STD_TYPES only"),
+        }
+    }
+
+    /// One side of a `Result`: `()` is left out in WIT.
+    fn result_side(&mut self, ctx: Ctx, t: &syn::Type) -> Result<Option<Box<Ty>>, WitgenError> {
+        match t {
+            syn::Type::Tuple(t) if t.elems.is_empty() => Ok(None),
+            t => Ok(Some(Box::new(self.ty(ctx, t)?))),
+        }
+    }
+
+    /// `Box<str>` and `Box<[T]>` are a string and a list; other boxed, reference-counted
+    /// types are their contents (resources excepted).
+    fn wrapped(
+        &mut self,
+        ctx: Ctx,
+        last: &syn::PathSegment,
+        wrapper: Wrapper,
+        arg: &syn::Type,
+    ) -> Result<Ty, WitgenError> {
+        match (wrapper, arg) {
+            (Wrapper::Box, syn::Type::Path(s)) if s.path.is_ident("str") => {
+                Ok(Ty::String(StrShape::Boxed))
+            }
+            (Wrapper::Box, syn::Type::Slice(s)) => {
+                Ok(Ty::List(Box::new(self.ty(ctx, &s.elem)?), ListShape::Boxed))
+            }
+            (_, t) => {
+                let t = self.ty(ctx, t)?;
+                if matches!(t, Ty::Own(_) | Ty::Borrow(_)) {
+                    return Err(self.err(ctx.file, last.span(), "resources cannot be boxed"));
                 }
-                self.named(ctx, &name, p.span())
+                Ok(Ty::Wrapped(Box::new(t), wrapper))
             }
         }
     }
@@ -547,4 +581,29 @@ impl Scanner<'_> {
         }
         Ok(out)
     }
+}
+
+/// The standard library's names [`Scanner::std_type`] knows.
+const STD_TYPES: &[&str] = &[
+    "usize", "isize", "u128", "i128", "String", "str", "Vec", "VecDeque", "HashSet", "BTreeSet",
+    "HashMap", "BTreeMap", "Option", "Result", "Box", "Rc", "Arc",
+];
+
+/// The primitive a Rust scalar name maps to.
+fn prim_named(name: &str) -> Option<Prim> {
+    Some(match name {
+        "bool" => Prim::Bool,
+        "u8" => Prim::U8,
+        "u16" => Prim::U16,
+        "u32" => Prim::U32,
+        "u64" => Prim::U64,
+        "i8" => Prim::S8,
+        "i16" => Prim::S16,
+        "i32" => Prim::S32,
+        "i64" => Prim::S64,
+        "f32" => Prim::F32,
+        "f64" => Prim::F64,
+        "char" => Prim::Char,
+        _ => return None,
+    })
 }
