@@ -25,7 +25,7 @@ pub enum DevError {
     NoActor,
     #[error("`dev` runs one actor: choose it with --package")]
     ManyActors,
-    #[error("{}", path.display())]
+    #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
         #[source]

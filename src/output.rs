@@ -216,6 +216,12 @@ mod tests {
         assert!(blocks[0].contains("a.wit:3:4") && blocks[0].contains('^'));
         let plain = anyhow::anyhow!("no such file").context("cannot read x.wasm");
         assert_eq!(one_line(&plain), "cannot read x.wasm: no such file");
+        // A message that already says its source does not say it twice.
+        #[derive(Debug, thiserror::Error)]
+        #[error("NATS: {0}")]
+        struct Wrapped(#[source] std::io::Error);
+        let wrapped = anyhow::Error::new(Wrapped(std::io::Error::other("connection reset")));
+        assert_eq!(one_line(&wrapped), "NATS: connection reset");
         assert!(multi_line_causes(&plain).is_empty());
     }
 }

@@ -93,7 +93,7 @@ pub enum ComposeError {
     DuplicateId(String),
     #[error("--wire {0}: expected IMPORT=PLUG or IMPORT=host")]
     BadWire(String),
-    #[error("{}", path.display())]
+    #[error("{}: {source}", path.display())]
     Io {
         path: std::path::PathBuf,
         #[source]

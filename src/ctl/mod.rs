@@ -35,8 +35,9 @@ pub enum CtlError {
     BadReply { what: String, reason: String },
     #[error("{0}")]
     Invalid(String),
+    /// The cause is said in the message too: callers print this error in sentences.
     #[error("NATS: {0}")]
-    Nats(String),
+    Nats(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// How to reach a lattice; names and defaults are wash's.
@@ -177,7 +178,7 @@ impl Lattice {
                         what: what.to_string(),
                         timeout_ms: self.timeout_ms(),
                     },
-                    _ => CtlError::Nats(e.to_string()),
+                    _ => CtlError::Nats(Box::new(e)),
                 })
             }
             Ok(Ok(message)) => message,
@@ -212,7 +213,7 @@ impl Lattice {
                 return Err(CtlError::NoResponders(what))
             }
             Ok(Err(e)) if e.kind() != async_nats::RequestErrorKind::TimedOut => {
-                return Err(CtlError::Nats(e.to_string()))
+                return Err(CtlError::Nats(Box::new(e)))
             }
             _ => {
                 return Err(CtlError::Timeout {
@@ -249,19 +250,17 @@ impl Lattice {
     fn gather(&self, rest: &str, body: Vec<u8>) -> Result<Vec<bytes::Bytes>, CtlError> {
         let subject = self.subject(rest);
         let timeout = self.opts.timeout;
-        let nats = |e: &dyn std::fmt::Display| CtlError::Nats(e.to_string());
+        fn nats(e: impl std::error::Error + Send + Sync + 'static) -> CtlError {
+            CtlError::Nats(Box::new(e))
+        }
         self.runtime.block_on(async {
             let inbox = self.client.new_inbox();
-            let mut replies = self
-                .client
-                .subscribe(inbox.clone())
-                .await
-                .map_err(|e| nats(&e))?;
+            let mut replies = self.client.subscribe(inbox.clone()).await.map_err(nats)?;
             self.client
                 .publish_with_reply(subject, inbox, body.into())
                 .await
-                .map_err(|e| nats(&e))?;
-            self.client.flush().await.map_err(|e| nats(&e))?;
+                .map_err(nats)?;
+            self.client.flush().await.map_err(nats)?;
             let deadline = Instant::now() + timeout;
             let mut payloads = Vec::new();
             loop {

@@ -32,11 +32,11 @@ impl Lattice {
                     .client
                     .subscribe(subject)
                     .await
-                    .map_err(|e| CtlError::Nats(e.to_string()))?;
+                    .map_err(|e| CtlError::Nats(Box::new(e)))?;
                 self.client
                     .flush()
                     .await
-                    .map_err(|e| CtlError::Nats(e.to_string()))?;
+                    .map_err(|e| CtlError::Nats(Box::new(e)))?;
                 Ok::<_, CtlError>(sub)
             })?),
             None => None,
@@ -224,7 +224,7 @@ impl Lattice {
                 .client
                 .subscribe(subject)
                 .await
-                .map_err(|e| CtlError::Nats(e.to_string()))?;
+                .map_err(|e| CtlError::Nats(Box::new(e)))?;
             while let Some(message) = events.next().await {
                 let Some(event) = parse_event(&message.payload) else {
                     continue;

@@ -36,7 +36,7 @@ pub enum BuildError {
     Generate(#[from] SyncError),
     #[error("package `{package}`: {reason}")]
     NotBuildable { package: String, reason: String },
-    #[error("package `{package}`")]
+    #[error("package `{package}`: {source}")]
     Compose {
         package: String,
         #[source]
@@ -48,7 +48,7 @@ pub enum BuildError {
     ProviderUnsigned,
     #[error("cargo build failed ({0}); see cargo's errors above")]
     CargoFailed(String),
-    #[error("could not run cargo")]
+    #[error("could not run cargo: {0}")]
     Spawn(#[source] io::Error),
     #[error("package `{0}`: cargo produced no .wasm file (is its crate-type cdylib?)")]
     NoArtifact(String),
@@ -58,7 +58,7 @@ pub enum BuildError {
     Adapt { path: String, reason: String },
     #[error(transparent)]
     Sign(#[from] SignError),
-    #[error("{path}")]
+    #[error("{path}: {source}")]
     Io {
         path: String,
         #[source]

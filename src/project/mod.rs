@@ -31,7 +31,7 @@ pub enum ProjectError {
     Settings { package: String, reason: String },
     #[error("the {target} target is not installed: run `rustup target add {target}`")]
     TargetMissing { target: String },
-    #[error("could not run {program}")]
+    #[error("could not run {program}: {source}")]
     Spawn {
         program: String,
         #[source]

@@ -42,7 +42,7 @@ pub enum SignError {
     Read { path: String, source: io::Error },
     #[error("cannot write {path}: {source}")]
     Write { path: String, source: io::Error },
-    #[error("I/O error")]
+    #[error("I/O error: {0}")]
     Io(#[source] io::Error),
     #[error("{path}: not a valid provider archive: {reason}")]
     BadArchive { path: String, reason: String },
