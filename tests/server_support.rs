@@ -16,6 +16,8 @@ fn nats_server_runs_with_jetstream_and_stops_on_drop() {
     let info = nats.info();
     assert_eq!(info["port"], nats.port);
     assert_eq!(info["jetstream"], true, "started with -js: {info}");
+    // The server wash 0.43 bundles and wadm needs (>= 2.10), from scripts/test-deps.sh.
+    assert_eq!(info["version"], "2.11.3", "{info}");
     assert!(nats.url().starts_with("nats://127.0.0.1:"));
     let port = nats.port;
     drop(nats);

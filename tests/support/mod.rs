@@ -402,15 +402,29 @@ fn find_program(candidates: &[&str], package: &str) -> PathBuf {
             }
         }
     }
-    panic!(
-        "{} not found: install Debian's {package} (scripts/test-deps.sh does)",
-        candidates[0]
-    );
+    let tool = Path::new(candidates[0])
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    panic!("{tool} not found: run scripts/test-deps.sh, which installs {package}");
 }
 
 fn kill_and_wait(child: &mut Child) {
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// nats-server 2.11.3 unpacked into the test cache by scripts/test-deps.sh (what wash 0.43
+/// bundles), else one on the PATH (Debian's 2.9 runs hosts, not wadm).
+pub fn nats_server_binary() -> PathBuf {
+    let cached = shared_build_cache()
+        .with_file_name("bin")
+        .join("nats-server");
+    let cached = cached.to_string_lossy().into_owned();
+    find_program(
+        &[cached.as_str(), "nats-server", "/usr/sbin/nats-server"],
+        "nats-server",
+    )
 }
 
 /// A `nats-server -js` on a free loopback port with its own store directory.
@@ -431,7 +445,7 @@ impl NatsServer {
     }
 
     fn launch(config: Option<&Path>) -> NatsServer {
-        let program = find_program(&["nats-server", "/usr/sbin/nats-server"], "nats-server");
+        let program = nats_server_binary();
         let dir = tempfile::tempdir().expect("temp dir");
         let port = free_port();
         let log = dir.path().join("nats.log");
