@@ -74,7 +74,7 @@ impl DevBuild {
     /// Builds and signs the actor, and returns the `file://` reference of a fresh copy.
     pub fn build(&mut self, events: &mut dyn FnMut(BuildEvent<'_>)) -> Result<String, DevError> {
         let built = self.pipeline.build(events)?;
-        let signed = &built[0].path;
+        let signed = &built.first().ok_or(DevError::NoActor)?.path;
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| DevError::Io { path, source }

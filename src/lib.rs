@@ -10,7 +10,7 @@
 //! 4. `oci`, `ctl`: registries and the lattice.
 //! 5. `project`: the workspace, its packages and their settings.
 //! 6. `witgen`, `compose`: code generation and composition.
-//! 7. `scaffold`: new projects from templates (with generated WIT and stubs).
+//! 7. `scaffold`: new projects from templates (with generated WIT and starter code).
 //! 8. `pipeline`: generation → cargo → finishing.
 //! 9. `dev`, `doctor`: what runs on top of all of it.
 

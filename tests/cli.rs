@@ -906,3 +906,22 @@ fn completions_cover_every_command() {
     let run = sandbox.run(&["completions", "tcsh"]);
     assert_eq!(run.status.code(), Some(2), "{}", run.stderr);
 }
+
+/// A key made for the issuer is reported even when the subject then cannot be had, so no
+/// key file appears unannounced.
+#[test]
+fn a_key_made_before_a_failure_is_still_reported() {
+    let sandbox = Sandbox::new();
+    sandbox.write("c.wasm", hello_component());
+    let run = sandbox.run(&["claims", "sign", "c.wasm", "--subject", "nobody"]);
+    assert_eq!(run.status.code(), Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Generated issuer key"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.error().contains("nobody"), "{}", run.stderr);
+    assert!(sandbox.keys().join("tester_account.nk").is_file());
+    // Nothing half-written: no signed output.
+    assert!(!sandbox.file("c_s.wasm").exists());
+}

@@ -346,6 +346,22 @@ fn bad_inputs_fail_cleanly() {
         "{}",
         run.stderr
     );
+    let run = compose(&sandbox, &chain_args(&["--wire", "no-equals-sign"])).fails();
+    assert!(
+        run.error().contains("expected IMPORT=PLUG or IMPORT=host"),
+        "{}",
+        run.stderr
+    );
+    let run = compose(
+        &sandbox,
+        &["root.wasm", "--plug", "b=b.wasm", "--plug", "b=c.wasm"],
+    )
+    .fails();
+    assert!(
+        run.error().contains("two components are named `b`"),
+        "{}",
+        run.stderr
+    );
     assert!(!sandbox.file("out.wasm").exists() && !sandbox.file("root_composed.wasm").exists());
 }
 

@@ -1,12 +1,12 @@
 //! Expected-output tests for the WIT generator, without building anything: the scanner's
-//! model, the WIT text, the actor glue (both roles) and the implementation stub for the
+//! model, the WIT text, the actor glue (both roles) and the starter implementation for the
 //! tricky interface crate are compared with the files in `tests/expected/`. A change in
 //! the generator shows up as a diff here; `BLESS=1 cargo test --test witgen_expected`
 //! rewrites the files after a deliberate change (review the diff before committing).
 
 use std::path::{Path, PathBuf};
 
-use cargo_wasmcloud::witgen::glue::{glue_file, implementation_stub, GlueInput, Role};
+use cargo_wasmcloud::witgen::glue::{glue_file, starter_implementation, GlueInput, Role};
 use cargo_wasmcloud::witgen::{generate, scan, CrateInfo};
 
 fn root() -> PathBuf {
@@ -59,7 +59,7 @@ fn the_scanner_reads_the_tricky_crate_into_the_expected_model() {
 }
 
 #[test]
-fn wit_glue_and_stub_of_the_tricky_crate_are_as_expected() {
+fn wit_glue_and_starter_of_the_tricky_crate_are_as_expected() {
     let root = root();
     let (lib, dir) = tricky_info(&root);
     let generated = generate(&CrateInfo {
@@ -85,9 +85,9 @@ fn wit_glue_and_stub_of_the_tricky_crate_are_as_expected() {
         syn::parse_file(&glue).unwrap_or_else(|e| panic!("{name} does not parse: {e}"));
         expect(name, &glue);
     }
-    let stub = implementation_stub(&generated.package, "tricky_api", "tricky");
-    syn::parse_file(&stub).unwrap_or_else(|e| panic!("the stub does not parse: {e}"));
-    expect("tricky-api.stub.rs", &stub);
+    let starter = starter_implementation(&generated.package, "tricky_api", "tricky");
+    syn::parse_file(&starter).unwrap_or_else(|e| panic!("the starter does not parse: {e}"));
+    expect("tricky-api.starter.rs", &starter);
 }
 
 #[test]

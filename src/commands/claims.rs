@@ -131,17 +131,15 @@ fn run_sign(args: SignArgs, out: &Output) -> anyhow::Result<()> {
     // Keys are looked up (or made) only once the input has proved to be Wasm.
     let generate = !args.disable_keygen;
     let signed = sign::sign_file(&args.file, &destination, &spec, || {
-        let [issuer, subject] = keys::signing_pair(
+        Ok(keys::signing_pair(
             &args.dir.resolve()?,
             args.issuer.as_deref(),
             args.subject.as_deref(),
             &stem,
             KeyKind::Module,
             generate,
-        )?;
-        report_key(out, &issuer);
-        report_key(out, &subject);
-        Ok((issuer.key, subject.key))
+            &mut |key| report_key(out, key),
+        )?)
     })?;
     if signed.kind == WasmKind::CoreModule {
         out.warn(

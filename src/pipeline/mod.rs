@@ -243,7 +243,9 @@ impl Pipeline {
             let out_dir = self.out_dir()?;
             let mut keys = self.key_source(&events);
             for project in actors {
-                let cargo_artifact = &artifacts[&project.package];
+                let cargo_artifact = artifacts
+                    .get(&project.package)
+                    .ok_or_else(|| BuildError::NoArtifact(project.package.clone()))?;
                 let (component, composition) = match &project.settings.compose {
                     Some(settings) => {
                         let loaded = plugs::load(&self.ws, project, settings, &artifacts, &crates)?;
@@ -379,14 +381,13 @@ impl Pipeline {
     /// The key policy, reporting each key it gives.
     fn key_source<'s>(&'s self, events: &'s Events<'_, '_>) -> Box<SigningKeys<'s>> {
         Box::new(move |project: &Project| {
-            let [issuer, subject] = self.opts.keys.keys_for(project)?;
-            for key in [&issuer, &subject] {
+            let keys = self.opts.keys.keys_for(project, &mut |key| {
                 events.emit(BuildEvent::Key {
                     package: &project.package,
                     key,
-                });
-            }
-            Ok((issuer.key, subject.key))
+                })
+            })?;
+            Ok(keys)
         })
     }
 }

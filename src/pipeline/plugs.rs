@@ -130,7 +130,9 @@ pub(crate) fn load(
     artifacts: &BTreeMap<String, PathBuf>,
     crates: &[Project],
 ) -> Result<Loaded, BuildError> {
-    let artifact = &artifacts[&project.package];
+    let artifact = artifacts
+        .get(&project.package)
+        .ok_or_else(|| BuildError::NoArtifact(project.package.clone()))?;
     let root = compose::Input {
         id: project.package.clone(),
         bytes: load_component(project, artifact)?,

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::{Project, ProjectKind};
-use crate::sign::keys::{signing_pair, ChosenKey, KeyDir, KeyError, KeyKind};
+use crate::sign::keys::{signing_pair, ChosenKey, Key, KeyDir, KeyError, KeyKind};
 
 /// Where signing keys come from, as `build` and `dev` are told.
 #[derive(Debug, Clone)]
@@ -27,7 +27,12 @@ impl KeyPolicy {
     /// The issuer and subject keys of a project: from its `key-directory` setting (unless a
     /// directory was given), else the given directory or `~/.wash/keys`. Components are
     /// subjects with module keys, providers with service keys.
-    pub fn keys_for(&self, project: &Project) -> Result<[ChosenKey; 2], KeyError> {
+    /// `chosen` hears of each key as it is had.
+    pub fn keys_for(
+        &self,
+        project: &Project,
+        chosen: &mut dyn FnMut(&ChosenKey),
+    ) -> Result<(Key, Key), KeyError> {
         let dir = match &project.settings.key_directory {
             Some(own) if self.keys_dir.is_none() => KeyDir::at(project.dir().join(own)),
             _ => KeyDir::resolve(self.keys_dir.clone())?,
@@ -43,6 +48,7 @@ impl KeyPolicy {
             &project.artifact,
             subject_kind,
             self.generate,
+            chosen,
         )
     }
 }

@@ -14,7 +14,7 @@ use include_dir::{include_dir, Dir, DirEntry};
 use serde::Serialize;
 
 use crate::project::ProjectKind;
-use crate::witgen::glue::{implementation_stub, Role, GLUE_MODULE};
+use crate::witgen::glue::{starter_implementation, Role, GLUE_MODULE};
 use crate::witgen::Generated;
 
 static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
@@ -408,7 +408,7 @@ fn wire(
     let lib_path = staged.join("src/lib.rs");
     let lib = match link.role {
         Role::Implements => {
-            implementation_stub(&link.generated.package, &crate_ident, &values.description)
+            starter_implementation(&link.generated.package, &crate_ident, &values.description)
         }
         Role::Uses => {
             let text = std::fs::read_to_string(&lib_path).map_err(io(&lib_path))?;

@@ -44,7 +44,8 @@ pub struct ChosenKey {
 
 /// The issuer (account) and subject keys for signing: each from its setting when given,
 /// else the default key file (`$USER_account.nk`, `<subject_default>_<kind>.nk`), made now
-/// when missing and `generate` allows.
+/// when missing and `generate` allows. `chosen` hears of each key as soon as it is had, so a
+/// key file made for the issuer is reported even when the subject then fails.
 pub fn signing_pair(
     dir: &KeyDir,
     issuer: Option<&str>,
@@ -52,15 +53,18 @@ pub fn signing_pair(
     subject_default: &str,
     subject_kind: KeyKind,
     generate: bool,
-) -> Result<[ChosenKey; 2], KeyError> {
-    let choose = |given: Option<&str>, default_name: &str, kind: KeyKind, role: &'static str| {
-        let (key, origin) = dir.signing_key(given, default_name, kind, role, generate)?;
-        Ok::<_, KeyError>(ChosenKey { role, key, origin })
-    };
-    Ok([
-        choose(issuer, &default_account_name(), KeyKind::Account, "issuer")?,
-        choose(subject, subject_default, subject_kind, "subject")?,
-    ])
+    chosen: &mut dyn FnMut(&ChosenKey),
+) -> Result<(Key, Key), KeyError> {
+    let mut choose =
+        |given: Option<&str>, default_name: &str, kind: KeyKind, role: &'static str| {
+            let (key, origin) = dir.signing_key(given, default_name, kind, role, generate)?;
+            let key = ChosenKey { role, key, origin };
+            chosen(&key);
+            Ok::<_, KeyError>(key.key)
+        };
+    let issuer = choose(issuer, &default_account_name(), KeyKind::Account, "issuer")?;
+    let subject = choose(subject, subject_default, subject_kind, "subject")?;
+    Ok((issuer, subject))
 }
 
 /// Resolves a `--issuer`/`--subject` value: a seed, a path to a seed file, or a key name in

@@ -15,9 +15,9 @@ use std::fmt::Write;
 mod client;
 mod convert;
 mod export;
-mod stub;
+mod starter;
 
-pub use stub::implementation_stub;
+pub use starter::starter_implementation;
 
 use super::model::*;
 use super::names::{bindgen_flag, bindgen_ident, bindgen_type, rust_ident};

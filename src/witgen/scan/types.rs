@@ -262,7 +262,8 @@ impl Scanner<'_> {
                 };
                 self.wrapped(inner, last, wrapper, type_args[0])
             }
-            _ => unreachable!("std_type is called for the names of STD_TYPES only"),
+            // Only the names of STD_TYPES come here; any other is refused, not a panic.
+            _ => Err(self.err(file, last.span(), format!("`{name}` is not supported here"))),
         }
     }
 

@@ -1,14 +1,16 @@
-//! The stub `new actor --implements` writes: every trait method, `todo!()`.
+//! The starting `src/lib.rs` that `new actor --implements` writes for the user to fill in:
+//! a type per trait with every method present, its body a `todo!` naming the method (user
+//! code that compiles at once; nothing of cargo-wasmcloud's own is left unfinished).
 
 use super::*;
 
 /// What the generated starter methods call until the user writes them: they compile, and
 /// panic with the method's name if called.
-const STUB_MACRO: &str = "todo";
+const STARTER_MACRO: &str = "todo";
 
 /// The `src/lib.rs` of a new actor implementing `pkg`: a type per trait with every method
-/// stubbed, and the export line.
-pub fn implementation_stub(pkg: &Package, crate_ident: &str, description: &str) -> String {
+/// present for the user to write, and the export line.
+pub fn starter_implementation(pkg: &Package, crate_ident: &str, description: &str) -> String {
     let cx = Cx {
         pkg,
         user: crate_ident.to_string(),
@@ -50,7 +52,7 @@ pub fn implementation_stub(pkg: &Package, crate_ident: &str, description: &str) 
             None => String::new(),
         };
         format!(
-            "    fn {}({}){ret} {{\n        {STUB_MACRO}!(\"{}\")\n    }}\n",
+            "    fn {}({}){ret} {{\n        {STARTER_MACRO}!(\"{}\")\n    }}\n",
             rust_ident(&f.rust_name),
             params.join(", "),
             f.rust_name
