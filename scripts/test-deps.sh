@@ -2,9 +2,10 @@
 # Installs what the test suite needs, and nothing when it is all there already:
 # the wasm32-wasip2 and wasip1 Rust targets (fixture components are really built), Debian's
 # nats-server and docker-registry (tests start their own on free loopback ports),
-# skopeo (an independent OCI client to cross-check against), and the wasmCloud test host
-# (tests/host, built with Rust 1.89 into ~/.cache/cargo-wasmcloud-tests: ~20 minutes the
-# first time on a new machine, nothing after). With `--targets`, only the Rust targets (what
+# skopeo (an independent OCI client to cross-check against), the wasmCloud test host
+# (tests/host, built with Rust 1.89 into ~/.cache/cargo-wasmcloud-tests: ~17 minutes the
+# first time on a new machine, nothing after) and wadm 0.21.1 (tests/wadm, ~9 minutes).
+# With `--targets`, only the Rust targets (what
 # the fast tier needs).
 set -euo pipefail
 
@@ -57,5 +58,7 @@ PY
   rm -rf "$wheel_dir"
 fi
 
-# The wasmCloud test host for the ctl tests: built once per machine, outside the clone.
+# The wasmCloud test host for the ctl tests and wadm for the app tests: built once per
+# machine, outside the clone (cold: ~17 and ~9 minutes on 2 cores, one after the other).
 "$(dirname "$0")/build-test-host.sh" > /dev/null
+"$(dirname "$0")/build-test-wadm.sh" > /dev/null

@@ -8,11 +8,12 @@
 //! 2. `artifact`: Wasm sections and canonical form, WIT views, the PAR layout, sniffing.
 //! 3. `sign`: nkeys, claims JWTs, signing components and provider archives.
 //! 4. `oci`, `ctl`: registries and the lattice.
-//! 5. `project`: the workspace, its packages and their settings.
+//! 5. `project`: the workspace, its packages and their settings; `wadm`: application
+//!    manifests and wadm's API (it shares the lattice's NATS connection).
 //! 6. `witgen`, `compose`: code generation and composition.
 //! 7. `scaffold`: new projects from templates (with generated WIT and starter code).
 //! 8. `pipeline`: generation → cargo → finishing.
-//! 9. `dev`, `doctor`: what runs on top of all of it.
+//! 9. `dev`, `doctor`, `app`: what runs on top of all of it.
 
 pub mod fsutil;
 
@@ -24,6 +25,7 @@ pub mod ctl;
 pub mod oci;
 
 pub mod project;
+pub mod wadm;
 
 pub mod compose;
 pub mod witgen;
@@ -32,5 +34,6 @@ pub mod scaffold;
 
 pub mod pipeline;
 
+pub mod app;
 pub mod dev;
 pub mod doctor;

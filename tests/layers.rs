@@ -14,12 +14,14 @@ const LAYERS: &[(&str, u8)] = &[
     ("oci", 3),
     ("ctl", 3),
     ("project", 4),
+    ("wadm", 4),
     ("witgen", 5),
     ("compose", 5),
     ("scaffold", 6),
     ("pipeline", 7),
     ("dev", 8),
     ("doctor", 8),
+    ("app", 8),
 ];
 
 const COMMAND_LAYER: &[&str] = &["commands", "main", "output", "lib"];

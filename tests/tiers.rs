@@ -1,5 +1,6 @@
 //! The fast tier (`scripts/test.sh --fast`) must run on a machine with no server: no test
-//! outside `tests/server_*.rs` may start NATS, a registry or the test host unless its name
+//! outside `tests/server_*.rs` may start NATS, a registry, the test host or wadm (or run
+//! the wadm harness's validator) unless its name
 //! starts with `server_` (those are skipped by the fast tier, as `slow_*` ones are).
 
 use std::path::Path;
@@ -11,6 +12,9 @@ const SERVER_STARTS: &[&str] = &[
     "TestHost::start",
     "nats_server_binary(",
     "test_host_binary(",
+    "WadmServer::start",
+    "wadm_binary(",
+    "wadm_check(",
 ];
 
 /// Each `fn` of a source text with its body (up to the next top-level item).

@@ -1,6 +1,7 @@
 //! The command line: one module per command, each with its clap `Args` and a `run` that
 //! parses, calls the library, and prints.
 
+pub mod app;
 pub mod build;
 pub mod claims;
 pub mod completions;
@@ -77,6 +78,8 @@ pub enum Command {
     Keys(keys::KeysArgs),
     /// Talk to the hosts of a wasmCloud 1.x lattice over NATS
     Ctl(ctl::CtlArgs),
+    /// Applications: the wadm manifest from Cargo.toml, deployed across a lattice by wadm
+    App(app::AppArgs),
     /// Check what the whole path needs: the wasm target, keys, NATS, hosts, a registry
     Doctor(doctor::DoctorArgs),
     /// Move a wash project's wasmcloud.toml settings into Cargo.toml
@@ -87,6 +90,7 @@ pub enum Command {
 
 pub fn run(cli: Cli, out: &Output) -> anyhow::Result<()> {
     match cli.command {
+        Command::App(args) => app::run(args, out),
         Command::Build(args) => build::run(args, out),
         Command::Compose(args) => compose::run(args, out),
         Command::Ctl(args) => ctl::run(args, out),

@@ -12,12 +12,14 @@ use serde::{de::DeserializeOwned, Deserialize};
 
 mod checks;
 mod placement;
+mod raw;
 mod wire;
 mod work;
 
 use checks::check_id;
 pub use checks::{check_config_name, file_reference, local_address_in_use};
 pub use placement::{AuctionRequest, StartRequest, Started, Workload};
+pub use raw::Subscription;
 use wire::parse_event;
 pub use wire::*;
 

@@ -11,6 +11,7 @@ mod cargo;
 pub mod plugs;
 mod provider;
 mod stamp;
+mod wash_layout;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -263,6 +264,7 @@ impl Pipeline {
                     &mut keys,
                 )?;
                 actor.composition = composition;
+                wash_layout::mirror(project, &actor)?;
                 events.emit(BuildEvent::Finished(&actor));
                 built.push(actor);
             }
@@ -282,6 +284,7 @@ impl Pipeline {
                     .and_then(|files| files.first())
                     .ok_or_else(|| BuildError::NoArtifact(project.package.clone()))?;
                 let provider = provider::pack_provider(project, binary, &out_dir, &mut keys)?;
+                wash_layout::mirror(project, &provider)?;
                 events.emit(BuildEvent::Finished(&provider));
                 built.push(provider);
             }

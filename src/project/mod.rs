@@ -3,6 +3,7 @@
 //! (or a wash `wasmcloud.toml`), and how cargo chooses packages (`-p`, `--workspace`, the
 //! current directory). Nothing here builds; `pipeline` does.
 
+pub mod app_settings;
 pub mod compose_settings;
 pub mod keys;
 pub mod settings;
@@ -106,6 +107,9 @@ pub struct Project {
     pub authors: Vec<String>,
     /// The wasmcloud.toml the settings came from, when not from Cargo.toml.
     pub legacy_file: Option<PathBuf>,
+    /// A wash project's output directory (wasmcloud.toml's `build`, default `build/`):
+    /// signed outputs are written there too, where its wadm manifests point.
+    pub wash_build_dir: Option<PathBuf>,
     /// The library's root source file, if the package has a library.
     pub lib_path: Option<PathBuf>,
     /// Dependencies given by `path`: where interface crates are found.
@@ -196,6 +200,18 @@ impl Workspace {
             target_dir,
             metadata,
         })
+    }
+
+    /// `[workspace.metadata]` of the root Cargo.toml (null when absent).
+    pub fn workspace_metadata(&self) -> &serde_json::Value {
+        &self.metadata.workspace_metadata
+    }
+
+    /// The name of the package at the workspace root, if the root is a package.
+    pub fn root_package(&self) -> Option<(String, String)> {
+        self.metadata
+            .root_package()
+            .map(|p| (p.name.to_string(), p.version.to_string()))
     }
 
     fn members(&self) -> Vec<&Package> {
@@ -326,11 +342,13 @@ fn classify(pkg: &Package) -> Result<Option<Project>, ProjectError> {
     let manifest_path = pkg.manifest_path.clone().into_std_path_buf();
     // A wash project's wasmcloud.toml counts until `migrate` moves it into Cargo.toml.
     let mut legacy_file = None;
+    let mut wash_build_dir = None;
     if pkg.metadata.get("wasmcloud").is_none() {
         if let Some(path) = wasmcloud_toml::find(&manifest_path) {
-            settings = wasmcloud_toml::read(&path)
-                .map_err(|e| settings_error(e.to_string()))?
-                .settings;
+            let legacy = wasmcloud_toml::read(&path).map_err(|e| settings_error(e.to_string()))?;
+            settings = legacy.settings;
+            let dir = manifest_path.parent().unwrap_or(Path::new("."));
+            wash_build_dir = Some(dir.join(legacy.build_dir.unwrap_or_else(|| "build".into())));
             legacy_file = Some(path);
         }
     }
@@ -388,6 +406,7 @@ fn classify(pkg: &Package) -> Result<Option<Project>, ProjectError> {
         kind,
         settings,
         legacy_file,
+        wash_build_dir,
         artifact: artifact.replace('-', "_"),
         authors: pkg.authors.clone(),
     }))

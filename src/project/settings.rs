@@ -85,6 +85,9 @@ pub struct Settings {
     pub uses: Vec<String>,
     /// Components to compose this actor with (`[package.metadata.wasmcloud.compose]`).
     pub compose: Option<super::compose_settings::ComposeSettings>,
+    /// The application this package declares (`[package.metadata.wasmcloud.app]`), read
+    /// by `app` with [`super::app_settings::AppSettings::read`] so errors name their key.
+    pub app: Option<serde_json::Value>,
 }
 
 impl Settings {

@@ -31,6 +31,8 @@ pub struct Legacy {
     pub settings: Settings,
     /// Dotted keys that were not carried over (`language`, `registry.url`, ...).
     pub ignored: Vec<String>,
+    /// wash's output directory (`build`, default `build/`), relative to the project.
+    pub build_dir: Option<PathBuf>,
 }
 
 fn invalid(path: &Path, reason: impl Into<String>) -> MigrateError {
@@ -96,7 +98,8 @@ pub fn parse(text: &str) -> Result<Legacy, String> {
             ));
         }
     }
-    const TOP: &[&str] = &["name", "version", "revision", "type", "language"];
+    legacy.build_dir = string(root, "build")?.map(PathBuf::from);
+    const TOP: &[&str] = &["name", "version", "revision", "type", "language", "build"];
     for (key, _) in root.iter() {
         if !TOP.contains(&key) && !matches!(key, "component" | "actor" | "provider") {
             legacy.ignored.push(key.to_string());

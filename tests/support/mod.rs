@@ -922,3 +922,105 @@ pub fn component_from_wit(dependencies: &[&str], wit: &str, world: &str) -> Vec<
         .encode()
         .expect("component")
 }
+
+// ---------------------------------------------------------------------------------------
+// wadm
+
+/// A binary of the wadm harness (tests/wadm) built by `scripts/build-test-wadm.sh`:
+/// `wadm-test-server` or `wadm-check` (`$CARGO_WASMCLOUD_TEST_WADM_DIR` overrides the
+/// directory).
+pub fn wadm_binary(name: &str) -> PathBuf {
+    let dir = std::env::var_os("CARGO_WASMCLOUD_TEST_WADM_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            shared_build_cache()
+                .with_file_name("wadm-target")
+                .join("release")
+        });
+    let path = dir.join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: run scripts/build-test-wadm.sh (scripts/test-deps.sh does)",
+        path.display()
+    );
+    path
+}
+
+/// wadm 0.21.1 on a NATS server (which must be 2.10 or newer), with in-memory streams;
+/// stopped when dropped. Start it before the hosts: it watches a lattice once it sees one
+/// of its events.
+pub struct WadmServer {
+    child: Child,
+    log: PathBuf,
+    _dir: TempDir,
+}
+
+impl WadmServer {
+    pub fn start(nats: &NatsServer) -> WadmServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let log = dir.path().join("wadm.log");
+        let log_file = std::fs::File::create(&log).expect("wadm log");
+        let mut child = Command::new(wadm_binary("wadm-test-server"))
+            .env("WADM_NATS_SERVER", format!("127.0.0.1:{}", nats.port))
+            .env("WADM_STREAM_PERSISTENCE", "memory")
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone().expect("log"))
+            .stderr(log_file)
+            .spawn()
+            .expect("spawn wadm");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if text.contains("wadm-test-server: started") {
+                break;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("wadm exited ({status}):\n{text}");
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("wadm did not start within 30 s:\n{text}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        WadmServer {
+            child,
+            log,
+            _dir: dir,
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for WadmServer {
+    fn drop(&mut self) {
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        kill_and_wait(&mut self.child);
+    }
+}
+
+/// wadm-types' own validator on manifest files: one JSON object per file, with `parsed`,
+/// `errors` and `warnings`.
+pub fn wadm_check(files: &[&Path]) -> Vec<serde_json::Value> {
+    let output = Command::new(wadm_binary("wadm-check"))
+        .args(files)
+        .output()
+        .expect("run wadm-check");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("wadm-check prints JSON lines"))
+        .collect()
+}
