@@ -204,10 +204,12 @@ impl Wadm {
         &self.lattice
     }
 
+    /// One API call; `name` goes in the subject, `about` names the application in errors.
     fn call(
         &self,
         op: &'static str,
         name: Option<&str>,
+        about: &str,
         body: Option<Value>,
     ) -> Result<(Reply, Value), WadmError> {
         let lattice = self.lattice.lattice_name();
@@ -236,7 +238,7 @@ impl Wadm {
         if reply.result == "error" {
             return Err(WadmError::Refused {
                 op,
-                name: name.unwrap_or_default().to_string(),
+                name: about.to_string(),
                 message: one_line(&reply.message),
             });
         }
@@ -257,7 +259,7 @@ impl Wadm {
     /// Stores a manifest (as JSON) as a new version of its application.
     pub fn put(&self, manifest: &Value) -> Result<Stored, WadmError> {
         let name = manifest["metadata"]["name"].as_str().unwrap_or_default();
-        let (reply, value) = self.call("put", None, Some(manifest.clone()))?;
+        let (reply, value) = self.call("put", None, name, Some(manifest.clone()))?;
         Ok(Stored {
             name: Self::field::<Option<String>>("put", &value, "name")?
                 .filter(|n| !n.is_empty())
@@ -273,7 +275,7 @@ impl Wadm {
     /// A stored manifest: the given version, else the newest.
     pub fn get(&self, name: &str, version: Option<&str>) -> Result<Value, WadmError> {
         let body = version.map(|v| json!({ "version": v }));
-        let (reply, value) = self.call("get", Some(name), body)?;
+        let (reply, value) = self.call("get", Some(name), name, body)?;
         if reply.result == "notfound" {
             return Err(match version {
                 Some(version) => WadmError::NoSuchVersion {
@@ -288,14 +290,14 @@ impl Wadm {
 
     /// Every application of the lattice.
     pub fn list(&self) -> Result<Vec<ModelSummary>, WadmError> {
-        let (_, value) = self.call("get", None, None)?;
+        let (_, value) = self.call("get", None, "", None)?;
         Self::field::<Option<Vec<ModelSummary>>>("get", &value, "models")
             .map(Option::unwrap_or_default)
     }
 
     /// The stored versions of an application, oldest first.
     pub fn versions(&self, name: &str) -> Result<Vec<VersionInfo>, WadmError> {
-        let (reply, value) = self.call("versions", Some(name), None)?;
+        let (reply, value) = self.call("versions", Some(name), name, None)?;
         if reply.result == "notfound" {
             return Err(WadmError::NotFound(name.into()));
         }
@@ -306,7 +308,7 @@ impl Wadm {
     /// Deletes one version, or (None) the whole application, undeploying it.
     pub fn delete(&self, name: &str, version: Option<&str>) -> Result<Deleted, WadmError> {
         let body = json!({ "version": version });
-        let (reply, value) = self.call("del", Some(name), Some(body))?;
+        let (reply, value) = self.call("del", Some(name), name, Some(body))?;
         Ok(Deleted {
             name: name.into(),
             version: version.map(str::to_string),
@@ -318,7 +320,7 @@ impl Wadm {
     /// Asks wadm to deploy a stored version (None: the newest).
     pub fn deploy(&self, name: &str, version: Option<&str>) -> Result<Acknowledged, WadmError> {
         let body = json!({ "version": version });
-        let (reply, value) = self.call("deploy", Some(name), Some(body))?;
+        let (reply, value) = self.call("deploy", Some(name), name, Some(body))?;
         if reply.result == "notfound" {
             return Err(match version {
                 Some(version) => WadmError::NoSuchVersion {
@@ -336,7 +338,7 @@ impl Wadm {
     }
 
     pub fn undeploy(&self, name: &str) -> Result<Acknowledged, WadmError> {
-        let (reply, _) = self.call("undeploy", Some(name), Some(json!({})))?;
+        let (reply, _) = self.call("undeploy", Some(name), name, Some(json!({})))?;
         if reply.result == "notfound" {
             return Err(WadmError::NotFound(name.into()));
         }
@@ -349,7 +351,7 @@ impl Wadm {
 
     /// The application's status (wadm answers `undeployed` for names it does not know).
     pub fn status(&self, name: &str) -> Result<AppStatus, WadmError> {
-        let (reply, value) = self.call("status", Some(name), None)?;
+        let (reply, value) = self.call("status", Some(name), name, None)?;
         if reply.result == "notfound" {
             return Err(WadmError::NotFound(name.into()));
         }

@@ -410,6 +410,23 @@ spec:
         assert!(p.message.contains("used twice"), "{p}");
         assert_eq!(p.location.unwrap().line, 17, "{p}");
 
+        let p = first(
+            &GOOD
+                .replace(
+                    "image: file:///tmp/hello_s.wasm",
+                    "image: file:///tmp/hello_s.wasm\n        id: shared",
+                )
+                .replace(
+                    "image: ghcr.io/wasmcloud/http-server:0.27.0",
+                    "image: ghcr.io/wasmcloud/http-server:0.27.0\n        id: shared",
+                ),
+        );
+        assert!(
+            p.message.contains("component id `shared` is used twice"),
+            "{p}"
+        );
+        assert_eq!(p.location.unwrap().line, 22, "{p}");
+
         let p = first(&GOOD.replace("target: hello", "target: nobody"));
         assert!(p.message.contains("no component named `nobody`"), "{p}");
         assert_eq!(

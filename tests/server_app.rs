@@ -1,0 +1,690 @@
+//! `app` against the real thing: nats-server 2.11.3, wadm 0.21.1 and wasmCloud 1.9.2 test
+//! hosts with the builtin HTTP server, on free loopback ports. Applications come from
+//! Cargo.toml alone (the `app-ws` fixture) or from hand-written manifests, and answer curl.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use support::{NatsServer, Sandbox, TestHost, WadmServer};
+
+/// A lattice: NATS, wadm (started first, as wadm needs), and hosts with these labels.
+struct Lattice {
+    hosts: Vec<TestHost>,
+    wadm: WadmServer,
+    nats: NatsServer,
+}
+
+impl Lattice {
+    fn start(labels: &[&[(&str, &str)]]) -> Lattice {
+        let nats = NatsServer::start();
+        let wadm = WadmServer::start(&nats);
+        let hosts = labels
+            .iter()
+            .map(|l| TestHost::start(&nats, "default", l))
+            .collect();
+        Lattice { hosts, wadm, nats }
+    }
+}
+
+fn app_workspace(sandbox: &Sandbox, address: &str) -> PathBuf {
+    let ws = sandbox.path().join("app-ws");
+    support::copy_dir(&support::fixtures_dir().join("app-ws"), &ws);
+    edit(&ws.join("Cargo.toml"), "127.0.0.1:8080", address);
+    ws
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{} lacks {from:?}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+fn append(path: &Path, text: &str) {
+    let mut all = std::fs::read_to_string(path).unwrap();
+    all.push_str(text);
+    std::fs::write(path, all).unwrap();
+}
+
+/// The command, run in `dir` against the lattice's NATS, building into the shared cache.
+fn command(sandbox: &Sandbox, dir: &Path, nats: &NatsServer, args: &[&str]) -> Command {
+    let mut cmd = sandbox.command();
+    cmd.args(args)
+        .current_dir(dir)
+        .env("WASMCLOUD_CTL_PORT", nats.port.to_string())
+        .env("CARGO_TARGET_DIR", support::shared_build_cache());
+    cmd
+}
+
+fn run(sandbox: &Sandbox, dir: &Path, nats: &NatsServer, args: &[&str]) -> support::Run {
+    support::run_command(&mut command(sandbox, dir, nats, args))
+}
+
+/// GET until it answers 200 (or `timeout` passes): the body.
+fn body_when_served(address: &str, path: &str, timeout: Duration) -> String {
+    support::wait_for(timeout, || match support::http_get(address, path) {
+        Ok((200, body)) => Some(body),
+        _ => None,
+    })
+    .unwrap_or_else(|| panic!("http://{address}{path} did not answer 200 within {timeout:?}"))
+}
+
+/// What runs on a host: (component or provider id, max instances; 0 for providers).
+fn inventory(sandbox: &Sandbox, nats: &NatsServer, host: &str) -> Vec<(String, u64)> {
+    let run = run(
+        sandbox,
+        sandbox.path(),
+        nats,
+        &["ctl", "get", "inventory", host, "-o", "json"],
+    )
+    .ok();
+    let json = run.json();
+    let inv = &json["inventories"][0];
+    let mut items: Vec<(String, u64)> = inv["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_string(),
+                c["max_instances"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    items.extend(
+        inv["providers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["id"].as_str().unwrap().to_string(), 0)),
+    );
+    items.sort();
+    items
+}
+
+fn instances_of(items: &[(String, u64)], id: &str) -> u64 {
+    items.iter().filter(|(i, _)| i == id).map(|(_, n)| n).sum()
+}
+
+#[test]
+fn server_app_deploys_from_cargo_toml_alone_and_undeploys_to_nothing() {
+    let lattice = Lattice::start(&[&[]]);
+    let nats = &lattice.nats;
+    let host = &lattice.hosts[0].id;
+    let sandbox = Sandbox::new();
+    let address = format!("127.0.0.1:{}", support::free_port());
+    let ws = app_workspace(&sandbox, &address);
+
+    let deployed = run(&sandbox, &ws, nats, &["app", "deploy", "-o", "json"]);
+    let deployed = deployed.ok();
+    let json = deployed.json();
+    assert_eq!(json["name"], "welcome", "{json:#}");
+    assert_eq!(json["version"], "0.1.0");
+    assert_eq!(json["stored"], true);
+    assert_eq!(json["status"]["status"]["type"], "deployed");
+    // Deployed means served: the HTTP server calls welcome-app, which calls welcome-impl
+    // over the inferred link; the text crossed both.
+    assert_eq!(
+        body_when_served(&address, "/Ada", Duration::from_secs(20)),
+        "Welcome, Ada: greeted by welcome-impl.\n"
+    );
+
+    let status = run(
+        &sandbox,
+        &ws,
+        nats,
+        &["app", "status", "welcome", "-o", "json"],
+    )
+    .ok();
+    assert_eq!(status.json()["status"]["status"]["type"], "deployed");
+    let scalers = status.json()["status"]["scalers"].as_array().unwrap().len();
+    assert_eq!(scalers, 5, "3 scalers and 2 links: {}", status.stdout);
+    let text = run(&sandbox, &ws, nats, &["app", "status", "welcome"]).ok();
+    assert!(
+        text.stdout.starts_with("welcome: deployed\n"),
+        "{}",
+        text.stdout
+    );
+
+    let list = run(&sandbox, &ws, nats, &["app", "list", "-o", "json"]).ok();
+    let apps = list.json()["applications"].clone();
+    assert_eq!(apps[0]["name"], "welcome");
+    assert_eq!(apps[0]["deployed_version"], "0.1.0");
+    assert_eq!(apps[0]["description"], "Greets whoever the path names");
+    let history = run(
+        &sandbox,
+        &ws,
+        nats,
+        &["app", "history", "welcome", "-o", "json"],
+    )
+    .ok();
+    assert_eq!(
+        history.json()["versions"],
+        serde_json::json!([{"version": "0.1.0", "deployed": true}])
+    );
+    let stored = run(
+        &sandbox,
+        &ws,
+        nats,
+        &["app", "get", "welcome", "0.1.0", "-o", "json"],
+    )
+    .ok();
+    assert_eq!(stored.json()["manifest"]["metadata"]["name"], "welcome");
+
+    // Deploying the same version again stores nothing new.
+    let again = run(&sandbox, &ws, nats, &["app", "deploy", "-o", "json"]).ok();
+    assert_eq!(again.json()["stored"], false, "{}", again.stdout);
+    // Other content under the same version is refused, unless --replace.
+    edit(&ws.join("Cargo.toml"), "Greets whoever", "Greets anyone");
+    let refused = run(&sandbox, &ws, nats, &["app", "deploy"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", refused.stderr);
+    assert!(
+        refused.stderr.lines().last().unwrap().contains(
+            "version 0.1.0 of application `welcome` is stored already with another manifest"
+        ),
+        "{}",
+        refused.stderr
+    );
+    run(&sandbox, &ws, nats, &["app", "deploy", "--replace"]).ok();
+    let list = run(&sandbox, &ws, nats, &["app", "list", "-o", "json"]).ok();
+    assert_eq!(
+        list.json()["applications"][0]["description"],
+        "Greets anyone the path names"
+    );
+    assert_eq!(
+        body_when_served(&address, "/Bo", Duration::from_secs(20)),
+        "Welcome, Bo: greeted by welcome-impl.\n"
+    );
+
+    // wadm's own validator finds nothing to say about what we generate.
+    run(&sandbox, &ws, nats, &["app", "manifest", "-d", "wadm.yaml"]).ok();
+    let checked = support::wadm_check(&[&ws.join("wadm.yaml")]);
+    assert_eq!(checked[0]["parsed"], true, "{checked:?}");
+    assert_eq!(checked[0]["errors"], serde_json::json!([]), "{checked:?}");
+    assert_eq!(checked[0]["warnings"], serde_json::json!([]), "{checked:?}");
+
+    // Undeployed, nothing of it is left on the host, and the address no longer answers.
+    run(&sandbox, &ws, nats, &["app", "undeploy", "welcome"]).ok();
+    support::wait_for(Duration::from_secs(30), || {
+        inventory(&sandbox, nats, host).is_empty().then_some(())
+    })
+    .unwrap_or_else(|| panic!("still running: {:?}", inventory(&sandbox, nats, host)));
+    support::wait_for(Duration::from_secs(10), || {
+        support::http_get(&address, "/").is_err().then_some(())
+    })
+    .expect("the HTTP address still answers");
+    let status = run(
+        &sandbox,
+        &ws,
+        nats,
+        &["app", "status", "welcome", "-o", "json"],
+    )
+    .ok();
+    assert_eq!(status.json()["status"]["status"]["type"], "undeployed");
+
+    let deleted = run(
+        &sandbox,
+        &ws,
+        nats,
+        &["app", "delete", "welcome", "-o", "json"],
+    )
+    .ok();
+    assert_eq!(deleted.json()["deleted"], true);
+    let list = run(&sandbox, &ws, nats, &["app", "list", "-o", "json"]).ok();
+    assert_eq!(list.json()["applications"], serde_json::json!([]));
+    let gone = run(&sandbox, &ws, nats, &["app", "get", "welcome"]).fails();
+    assert!(
+        gone.error().contains("no application `welcome`"),
+        "{}",
+        gone.error()
+    );
+    drop(lattice.wadm);
+}
+
+#[test]
+fn server_app_spreads_by_label_weights_and_moves_when_a_host_stops() {
+    let mut lattice = Lattice::start(&[
+        &[("zone", "east")],
+        &[("zone", "east")],
+        &[("zone", "west")],
+    ]);
+    let nats = &lattice.nats;
+    let ids: Vec<String> = lattice.hosts.iter().map(|h| h.id.clone()).collect();
+    let sandbox = Sandbox::new();
+    let address = format!("127.0.0.1:{}", support::free_port());
+    let ws = app_workspace(&sandbox, &address);
+    // The HTTP server runs in the west, so stopping an east host leaves it serving.
+    edit(
+        &ws.join("Cargo.toml"),
+        &format!("address = \"{address}\"\n"),
+        &format!(
+            "address = \"{address}\"\nspread = [{{ name = \"west\", requirements = {{ zone = \"west\" }} }}]\n"
+        ),
+    );
+    append(
+        &ws.join("Cargo.toml"),
+        r#"
+[workspace.metadata.wasmcloud.app.components.welcome-app]
+instances = 6
+spread = [{ name = "east", requirements = { zone = "east" }, weight = 2 },
+          { name = "west", requirements = { zone = "west" }, weight = 1 }]
+
+[workspace.metadata.wasmcloud.app.components.welcome-impl]
+daemon = true
+"#,
+    );
+    run(&sandbox, &ws, nats, &["app", "deploy"]).ok();
+    let app = "welcome-welcome_app";
+    let per_host: Vec<Vec<(String, u64)>> =
+        ids.iter().map(|h| inventory(&sandbox, nats, h)).collect();
+    // 6 instances weighted 2:1: 4 on the east hosts together, 2 on the west one.
+    assert_eq!(
+        instances_of(&per_host[0], app) + instances_of(&per_host[1], app),
+        4,
+        "{per_host:?}"
+    );
+    assert_eq!(instances_of(&per_host[2], app), 2, "{per_host:?}");
+    // The daemon runs on every host; the HTTP server only on the west one.
+    for items in &per_host {
+        assert_eq!(
+            instances_of(items, "welcome-welcome_impl"),
+            1,
+            "{per_host:?}"
+        );
+    }
+    assert!(
+        per_host[2].iter().any(|(id, _)| id == "welcome-http"),
+        "{per_host:?}"
+    );
+    assert_eq!(
+        body_when_served(&address, "/Cy", Duration::from_secs(20)),
+        "Welcome, Cy: greeted by welcome-impl.\n"
+    );
+
+    // Watch the status while the busier east host goes away.
+    let mut watch = command(
+        &sandbox,
+        &ws,
+        nats,
+        &["app", "status", "welcome", "--watch", "-o", "json"],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let (lines, received) = mpsc::channel();
+    let stdout = watch.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let first = received
+        .recv_timeout(Duration::from_secs(10))
+        .expect("watch prints the status");
+    assert!(first.contains("\"type\":\"deployed\""), "{first}");
+    let busier = if instances_of(&per_host[0], app) >= instances_of(&per_host[1], app) {
+        0
+    } else {
+        1
+    };
+    let remaining_east = 1 - busier;
+    let gone = lattice.hosts.remove(busier);
+    drop(gone);
+    // While wadm reconciles, the application answers from the hosts that are left.
+    for n in 0..20 {
+        let path = format!("/during{n}");
+        let answer = support::http_get(&address, &path);
+        assert_eq!(
+            answer,
+            Ok((
+                200,
+                format!("Welcome, during{n}: greeted by welcome-impl.\n")
+            )),
+            "request {n} after the host stopped"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // wadm moves the east share to the remaining east host; the app keeps answering.
+    support::wait_for(Duration::from_secs(60), || {
+        (instances_of(&inventory(&sandbox, nats, &ids[remaining_east]), app) == 4).then_some(())
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "the east share did not move: {:?}\nwadm:\n{}",
+            inventory(&sandbox, nats, &ids[remaining_east]),
+            lattice.wadm.log()
+        )
+    });
+    assert_eq!(instances_of(&inventory(&sandbox, nats, &ids[2]), app), 2);
+    for name in ["Di", "Ed", "Flo"] {
+        assert_eq!(
+            body_when_served(&address, &format!("/{name}"), Duration::from_secs(20)),
+            format!("Welcome, {name}: greeted by welcome-impl.\n")
+        );
+    }
+    // The watch saw the application leave `deployed` and come back to it.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut seen = vec![first];
+    while Instant::now() < deadline {
+        let Ok(line) = received.recv_timeout(Duration::from_millis(500)) else {
+            if seen.len() > 2 && seen.last().unwrap().contains("\"type\":\"deployed\"") {
+                break;
+            }
+            continue;
+        };
+        seen.push(line);
+    }
+    let _ = watch.kill();
+    let _ = watch.wait();
+    let left = seen
+        .iter()
+        .position(|l| !l.contains("\"status\":{\"status\":{\"type\":\"deployed\""));
+    let left = left.unwrap_or_else(|| panic!("the watch never showed a change: {seen:#?}"));
+    assert!(
+        seen[left..]
+            .iter()
+            .any(|l| l.contains("\"status\":{\"status\":{\"type\":\"deployed\"")),
+        "the watch never showed it deployed again: {seen:#?}"
+    );
+}
+
+/// A wash project: wasmcloud.toml instead of Cargo.toml metadata, a hand-written manifest
+/// pointing at `file://./build/hello_s.wasm`.
+fn wash_project(sandbox: &Sandbox) -> PathBuf {
+    sandbox.run(&["new", "actor", "hello", "-y"]).ok();
+    let dir = sandbox.path().join("hello");
+    let cargo_toml = dir.join("Cargo.toml");
+    let text = std::fs::read_to_string(&cargo_toml).unwrap();
+    let text = text.replace("[package.metadata.wasmcloud]\nkind = \"actor\"\n", "");
+    assert!(!text.contains("metadata.wasmcloud"), "{text}");
+    std::fs::write(&cargo_toml, text).unwrap();
+    std::fs::write(
+        dir.join("wasmcloud.toml"),
+        "name = \"hello\"\nlanguage = \"rust\"\ntype = \"component\"\n",
+    )
+    .unwrap();
+    dir
+}
+
+const OLD_SYNTAX: &str = "\
+apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata:
+  name: hello-old
+  annotations:
+    version: v0.0.1
+    description: 'wash-era manifest: target as a string, source_config'
+spec:
+  components:
+    - name: hello
+      type: component
+      properties:
+        image: file://./build/hello_s.wasm
+      traits:
+        - type: spreadscaler
+          properties:
+            replicas: 1
+    - name: httpserver
+      type: capability
+      properties:
+        image: wasmcloud+builtin://http-server
+      traits:
+        - type: link
+          properties:
+            target: hello
+            namespace: wasi
+            package: http
+            interfaces: [incoming-handler]
+            source_config:
+              - name: hello-old-http
+                properties:
+                  address: ADDRESS
+";
+
+const NEW_SYNTAX: &str = "\
+apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata:
+  name: hello-new
+  annotations:
+    version: v0.0.1
+spec:
+  components:
+    - name: hello
+      type: component
+      properties:
+        image: file://./build/hello_s.wasm
+        id: hello-new-component
+      traits:
+        - type: spreadscaler
+          properties:
+            instances: 1
+    - name: httpserver
+      type: capability
+      properties:
+        image: wasmcloud+builtin://http-server
+        id: hello-new-http
+      traits:
+        - type: spreadscaler
+          properties:
+            instances: 1
+        - type: link
+          properties:
+            namespace: wasi
+            package: http
+            interfaces: [incoming-handler]
+            source:
+              config:
+                - name: hello-new-http
+                  properties:
+                    address: ADDRESS
+            target:
+              name: hello
+";
+
+#[test]
+fn server_app_hand_written_manifests_of_a_wash_project_deploy_unchanged() {
+    let lattice = Lattice::start(&[&[]]);
+    let nats = &lattice.nats;
+    let sandbox = Sandbox::new();
+    let dir = wash_project(&sandbox);
+    // wash's layout: the signed component is also where the project's manifests point.
+    run(&sandbox, &dir, nats, &["build"]).ok();
+    let built = dir.join("build/hello_s.wasm");
+    assert!(built.is_file(), "no build/hello_s.wasm");
+    let inspected = run(
+        &sandbox,
+        &dir,
+        nats,
+        &["inspect", "build/hello_s.wasm", "-o", "json"],
+    )
+    .ok();
+    assert_eq!(inspected.json()["name"], "hello", "{}", inspected.stdout);
+
+    let old_address = format!("127.0.0.1:{}", support::free_port());
+    let new_address = format!("127.0.0.1:{}", support::free_port());
+    std::fs::write(
+        dir.join("local.wadm.yaml"),
+        OLD_SYNTAX.replace("ADDRESS", &old_address),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("wadm.yaml"),
+        NEW_SYNTAX.replace("ADDRESS", &new_address),
+    )
+    .unwrap();
+    let checked = support::wadm_check(&[&dir.join("local.wadm.yaml"), &dir.join("wadm.yaml")]);
+    for file in &checked {
+        assert_eq!(file["errors"], serde_json::json!([]), "{checked:?}");
+    }
+    run(
+        &sandbox,
+        &dir,
+        nats,
+        &["app", "validate", "local.wadm.yaml"],
+    )
+    .ok();
+    run(&sandbox, &dir, nats, &["app", "validate", "wadm.yaml"]).ok();
+
+    run(&sandbox, &dir, nats, &["app", "deploy", "local.wadm.yaml"]).ok();
+    assert_eq!(
+        body_when_served(&old_address, "/old", Duration::from_secs(20)),
+        "Hello from hello! You asked for /old\n"
+    );
+    // From another directory: the relative image is the manifest's directory's.
+    run(
+        &sandbox,
+        sandbox.path(),
+        nats,
+        &["app", "deploy", "hello/wadm.yaml"],
+    )
+    .ok();
+    assert_eq!(
+        body_when_served(&new_address, "/new", Duration::from_secs(20)),
+        "Hello from hello! You asked for /new\n"
+    );
+    let list = run(&sandbox, &dir, nats, &["app", "list", "-o", "json"]).ok();
+    let mut names: Vec<String> = list.json()["applications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["hello-new", "hello-old"]);
+}
+
+#[test]
+fn server_app_without_wadm_fails_fast_before_building() {
+    let nats = NatsServer::start();
+    let sandbox = Sandbox::new();
+    let started = Instant::now();
+    let run_list = run(
+        &sandbox,
+        sandbox.path(),
+        &nats,
+        &["app", "list", "-t", "20000"],
+    )
+    .fails();
+    let elapsed = started.elapsed();
+    assert!(
+        run_list.error().starts_with(&format!(
+            "no wadm answers on lattice `default` at 127.0.0.1:{}: start wadm",
+            nats.port
+        )),
+        "{}",
+        run_list.error()
+    );
+    // NATS says nobody listens: no waiting out the 20 s timeout.
+    assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
+
+    let ws = app_workspace(&sandbox, "127.0.0.1:18090");
+    let deploy = run(&sandbox, &ws, &nats, &["app", "deploy", "-t", "20000"]).fails();
+    assert!(
+        deploy.error().starts_with("no wadm answers"),
+        "{}",
+        deploy.error()
+    );
+    assert!(
+        !ws.join("welcome-app/src/wasmcloud_glue.rs").exists(),
+        "it built first"
+    );
+    // And no NATS at all is its own one line.
+    drop(nats);
+    let closed = run(
+        &sandbox,
+        sandbox.path(),
+        &NatsServer::start(),
+        &["app", "list", "-p", "1"],
+    )
+    .fails();
+    assert!(
+        closed
+            .error()
+            .starts_with("cannot connect to NATS at 127.0.0.1:1"),
+        "{}",
+        closed.error()
+    );
+}
+
+#[test]
+fn server_app_errors_of_wadm_and_of_a_host_going_away_are_one_line() {
+    let mut lattice = Lattice::start(&[&[]]);
+    let nats = &lattice.nats;
+    let sandbox = Sandbox::new();
+    let dir = wash_project(&sandbox);
+    run(&sandbox, &dir, nats, &["build"]).ok();
+    // An annotation key wadm refuses (our checks leave annotation names to wadm).
+    let address = format!("127.0.0.1:{}", support::free_port());
+    let manifest = OLD_SYNTAX
+        .replace("ADDRESS", &address)
+        .replace("    description:", "    -bad-key: x\n    description:");
+    std::fs::write(dir.join("refused.yaml"), manifest).unwrap();
+    let refused = run(&sandbox, &dir, nats, &["app", "deploy", "refused.yaml"]).fails();
+    assert!(
+        refused
+            .error()
+            .starts_with("wadm refused to put `hello-old`: Invalid OAM annotation"),
+        "{}",
+        refused.error()
+    );
+    let missing = run(
+        &sandbox,
+        &dir,
+        nats,
+        &["app", "deploy", "hello-old", "--version", "v9"],
+    )
+    .fails();
+    assert!(missing.error().contains("hello-old"), "{}", missing.error());
+
+    // The only host goes away while wadm deploys: the wait ends in one line.
+    std::fs::write(
+        dir.join("local.wadm.yaml"),
+        OLD_SYNTAX.replace("ADDRESS", &address),
+    )
+    .unwrap();
+    let mut deploy = command(
+        &sandbox,
+        &dir,
+        nats,
+        &["app", "deploy", "local.wadm.yaml", "--wait-timeout", "10"],
+    )
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let stderr = deploy.stderr.take().unwrap();
+    let mut reader = BufReader::new(stderr);
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "deploy ended early: {seen}"
+        );
+        seen.push_str(&line);
+        if line.contains("Deploying") {
+            break;
+        }
+    }
+    let host = lattice.hosts.remove(0);
+    drop(host);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut reader, &mut rest).unwrap();
+    let status = deploy.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "{seen}{rest}");
+    let last = rest.lines().last().unwrap_or("");
+    assert!(
+        last.starts_with("error: application `hello-old` was not deployed within 10 s")
+            || last.starts_with("error: application `hello-old` failed"),
+        "{seen}{rest}"
+    );
+    assert_eq!(rest.matches("error:").count(), 1, "{rest}");
+}
