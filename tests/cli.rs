@@ -776,7 +776,17 @@ fn every_command_speaks_json() {
             vec!["migrate", "--manifest-path", "hello/Cargo.toml"],
             vec!["/manifest"],
         ),
+        (
+            vec!["app", "validate", "app.yaml"],
+            vec!["/name", "/version", "/problems"],
+        ),
     ];
+    sandbox.write(
+        "app.yaml",
+        b"apiVersion: core.oam.dev/v1beta1\nkind: Application\nmetadata:\n  name: a\n  \
+          annotations: {version: v1}\nspec:\n  components:\n    - name: c\n      \
+          type: component\n      properties: {image: 'file://./c.wasm'}\n",
+    );
     for (args, fields) in runs {
         let mut with_json = args.clone();
         with_json.extend(["-o", "json"]);
