@@ -5,30 +5,10 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use cargo_wasmcloud::wadm::validate::check_text;
 use support::Sandbox;
-
-/// A copy of the `app-ws` fixture whose HTTP server listens on `address`.
-fn app_workspace(sandbox: &Sandbox, address: &str) -> PathBuf {
-    let ws = sandbox.path().join("app-ws");
-    support::copy_dir(&support::fixtures_dir().join("app-ws"), &ws);
-    edit(&ws.join("Cargo.toml"), "127.0.0.1:8080", address);
-    ws
-}
-
-fn edit(path: &Path, from: &str, to: &str) {
-    let text = std::fs::read_to_string(path).unwrap();
-    assert!(text.contains(from), "{} lacks {from:?}", path.display());
-    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
-}
-
-fn append(path: &Path, text: &str) {
-    let mut all = std::fs::read_to_string(path).unwrap();
-    all.push_str(text);
-    std::fs::write(path, all).unwrap();
-}
 
 /// A failure after a build: cargo's and the build's lines come first, the one error line
 /// last, exit 1, no panic.
@@ -53,7 +33,7 @@ fn run_in(sandbox: &Sandbox, dir: &Path, args: &[&str]) -> support::Run {
 #[test]
 fn the_manifest_comes_from_cargo_toml_and_the_actors_wit() {
     let sandbox = Sandbox::new();
-    let ws = app_workspace(&sandbox, "127.0.0.1:18080");
+    let ws = support::app_workspace(&sandbox, "127.0.0.1:18080");
     let run = run_in(
         &sandbox,
         &ws,
@@ -136,8 +116,8 @@ fn the_manifest_comes_from_cargo_toml_and_the_actors_wit() {
 #[test]
 fn a_registry_placement_and_config_shape_the_manifest() {
     let sandbox = Sandbox::new();
-    let ws = app_workspace(&sandbox, "127.0.0.1:18081");
-    append(
+    let ws = support::app_workspace(&sandbox, "127.0.0.1:18081");
+    support::append_file(
         &ws.join("Cargo.toml"),
         r#"
 [workspace.metadata.wasmcloud.app.components.welcome-app]
@@ -150,7 +130,7 @@ config = { greeting = "hi" }
 daemon = true
 "#,
     );
-    edit(
+    support::edit_file(
         &ws.join("Cargo.toml"),
         "version = \"0.1.0\"\n",
         "version = \"0.1.0\"\nregistry = \"localhost:5000/acme\"\n",
@@ -222,8 +202,8 @@ fn bad_tables_are_named_by_their_cargo_toml_key() {
     ];
     for (from, to, expected) in cases {
         let sandbox = Sandbox::new();
-        let ws = app_workspace(&sandbox, "127.0.0.1:18082");
-        edit(&ws.join("Cargo.toml"), from, to);
+        let ws = support::app_workspace(&sandbox, "127.0.0.1:18082");
+        support::edit_file(&ws.join("Cargo.toml"), from, to);
         let run = run_in(&sandbox, &ws, &["app", "manifest"]).fails();
         assert!(run.error().starts_with(expected), "{to}: {}", run.error());
         // Refused before anything was built or written.
@@ -252,8 +232,8 @@ fn bad_links_and_providers_are_named_by_their_key() {
     ];
     for (extra, expected) in cases {
         let sandbox = Sandbox::new();
-        let ws = app_workspace(&sandbox, "127.0.0.1:18083");
-        append(&ws.join("Cargo.toml"), extra);
+        let ws = support::app_workspace(&sandbox, "127.0.0.1:18083");
+        support::append_file(&ws.join("Cargo.toml"), extra);
         let run = run_in(&sandbox, &ws, &["app", "manifest"]);
         if expected.starts_with("component") {
             // Two HTTP servers are fine: both call the actor, each its own link name.
@@ -287,7 +267,7 @@ fn an_import_nobody_serves_is_refused_with_the_component_and_the_import() {
     assert!(run.error().contains("[..app.providers]"), "{}", run.error());
     // With a keyvalue provider in the package's table, the import is linked to it, and
     // the provider's link config goes on its side of the link.
-    append(
+    support::append_file(
         &dir.join("Cargo.toml"),
         "\n[package.metadata.wasmcloud.app.providers.kv]\nimage = \"ghcr.io/wasmcloud/keyvalue-redis:0.28.2\"\nlink-config = { url = \"redis://127.0.0.1:6379\" }\n",
     );

@@ -31,25 +31,6 @@ impl Lattice {
     }
 }
 
-fn app_workspace(sandbox: &Sandbox, address: &str) -> PathBuf {
-    let ws = sandbox.path().join("app-ws");
-    support::copy_dir(&support::fixtures_dir().join("app-ws"), &ws);
-    edit(&ws.join("Cargo.toml"), "127.0.0.1:8080", address);
-    ws
-}
-
-fn edit(path: &Path, from: &str, to: &str) {
-    let text = std::fs::read_to_string(path).unwrap();
-    assert!(text.contains(from), "{} lacks {from:?}", path.display());
-    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
-}
-
-fn append(path: &Path, text: &str) {
-    let mut all = std::fs::read_to_string(path).unwrap();
-    all.push_str(text);
-    std::fs::write(path, all).unwrap();
-}
-
 /// The command, run in `dir` against the lattice's NATS, building into the shared cache.
 fn command(sandbox: &Sandbox, dir: &Path, nats: &NatsServer, args: &[&str]) -> Command {
     let mut cmd = sandbox.command();
@@ -117,7 +98,7 @@ fn server_app_deploys_from_cargo_toml_alone_and_undeploys_to_nothing() {
     let host = &lattice.hosts[0].id;
     let sandbox = Sandbox::new();
     let address = format!("127.0.0.1:{}", support::free_port());
-    let ws = app_workspace(&sandbox, &address);
+    let ws = support::app_workspace(&sandbox, &address);
 
     let deployed = run(&sandbox, &ws, nats, &["app", "deploy", "-o", "json"]);
     let deployed = deployed.ok();
@@ -179,7 +160,7 @@ fn server_app_deploys_from_cargo_toml_alone_and_undeploys_to_nothing() {
     let again = run(&sandbox, &ws, nats, &["app", "deploy", "-o", "json"]).ok();
     assert_eq!(again.json()["stored"], false, "{}", again.stdout);
     // Other content under the same version is refused, unless --replace.
-    edit(&ws.join("Cargo.toml"), "Greets whoever", "Greets anyone");
+    support::edit_file(&ws.join("Cargo.toml"), "Greets whoever", "Greets anyone");
     let refused = run(&sandbox, &ws, nats, &["app", "deploy"]);
     assert_eq!(refused.status.code(), Some(1), "{}", refused.stderr);
     assert!(
@@ -256,16 +237,16 @@ fn server_app_spreads_by_label_weights_and_moves_when_a_host_stops() {
     let ids: Vec<String> = lattice.hosts.iter().map(|h| h.id.clone()).collect();
     let sandbox = Sandbox::new();
     let address = format!("127.0.0.1:{}", support::free_port());
-    let ws = app_workspace(&sandbox, &address);
+    let ws = support::app_workspace(&sandbox, &address);
     // The HTTP server runs in the west, so stopping an east host leaves it serving.
-    edit(
+    support::edit_file(
         &ws.join("Cargo.toml"),
         &format!("address = \"{address}\"\n"),
         &format!(
             "address = \"{address}\"\nspread = [{{ name = \"west\", requirements = {{ zone = \"west\" }} }}]\n"
         ),
     );
-    append(
+    support::append_file(
         &ws.join("Cargo.toml"),
         r#"
 [workspace.metadata.wasmcloud.app.components.welcome-app]
@@ -278,6 +259,17 @@ daemon = true
 "#,
     );
     run(&sandbox, &ws, nats, &["app", "deploy"]).ok();
+    // wadm's own validator has nothing to say about spreads and daemons as written.
+    run(
+        &sandbox,
+        &ws,
+        nats,
+        &["app", "manifest", "-d", "spread.yaml"],
+    )
+    .ok();
+    let checked = support::wadm_check(&[&ws.join("spread.yaml")]);
+    assert_eq!(checked[0]["errors"], serde_json::json!([]), "{checked:?}");
+    assert_eq!(checked[0]["warnings"], serde_json::json!([]), "{checked:?}");
     let app = "welcome-welcome_app";
     let per_host: Vec<Vec<(String, u64)>> =
         ids.iter().map(|h| inventory(&sandbox, nats, h)).collect();
@@ -586,7 +578,7 @@ fn server_app_without_wadm_fails_fast_before_building() {
     // NATS says nobody listens: no waiting out the 20 s timeout.
     assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
 
-    let ws = app_workspace(&sandbox, "127.0.0.1:18090");
+    let ws = support::app_workspace(&sandbox, "127.0.0.1:18090");
     let deploy = run(&sandbox, &ws, &nats, &["app", "deploy", "-t", "20000"]).fails();
     assert!(
         deploy.error().starts_with("no wadm answers"),
@@ -645,23 +637,81 @@ fn server_app_errors_of_wadm_and_of_a_host_going_away_are_one_line() {
     .fails();
     assert!(missing.error().contains("hello-old"), "{}", missing.error());
 
+    // A wadm that hangs: the request timeout, in one line.
+    lattice.wadm.freeze();
+    let started = Instant::now();
+    let hung = run(&sandbox, &dir, nats, &["app", "list", "-t", "700"]).fails();
+    lattice.wadm.thaw();
+    assert_eq!(
+        hung.error(),
+        "no reply from wadm within 700 ms",
+        "{}",
+        hung.stderr
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    run(&sandbox, &dir, nats, &["app", "list"]).ok();
+
+    // A host that stops answering while wadm deploys (frozen, not gone): the wait ends at
+    // its limit, in one line with the last status.
+    let frozen_address = format!("127.0.0.1:{}", support::free_port());
+    std::fs::write(
+        dir.join("frozen.yaml"),
+        OLD_SYNTAX
+            .replace("ADDRESS", &frozen_address)
+            .replace("name: hello-old", "name: hello-frozen"),
+    )
+    .unwrap();
+    let (code, last) = deploy_and_then(&sandbox, &dir, nats, "frozen.yaml", "4", || {
+        lattice.hosts[0].freeze()
+    });
+    lattice.hosts[0].thaw();
+    assert_eq!(code, Some(1), "{last}");
+    assert!(
+        last.starts_with(
+            "error: application `hello-frozen` was not deployed within 4 s (last status: "
+        ),
+        "{last}"
+    );
+    run(&sandbox, &dir, nats, &["app", "delete", "hello-frozen"]).ok();
+
     // The only host goes away while wadm deploys: the wait ends in one line.
     std::fs::write(
         dir.join("local.wadm.yaml"),
         OLD_SYNTAX.replace("ADDRESS", &address),
     )
     .unwrap();
+    let (code, last) = deploy_and_then(&sandbox, &dir, nats, "local.wadm.yaml", "10", || {
+        drop(lattice.hosts.remove(0))
+    });
+    assert_eq!(code, Some(1), "{last}");
+    assert!(
+        last.starts_with("error: application `hello-old` was not deployed within 10 s")
+            || last.starts_with("error: application `hello-old` failed: "),
+        "{last}"
+    );
+}
+
+/// Runs `app deploy FILE --wait-timeout SECONDS`, does `then` as soon as wadm has
+/// acknowledged, and returns the exit code and the last line of stderr (checking it is the
+/// only error line).
+fn deploy_and_then(
+    sandbox: &Sandbox,
+    dir: &Path,
+    nats: &NatsServer,
+    file: &str,
+    seconds: &str,
+    then: impl FnOnce(),
+) -> (Option<i32>, String) {
     let mut deploy = command(
-        &sandbox,
-        &dir,
+        sandbox,
+        dir,
         nats,
-        &["app", "deploy", "local.wadm.yaml", "--wait-timeout", "10"],
+        &["app", "deploy", file, "--wait-timeout", seconds],
     )
     .stderr(Stdio::piped())
     .spawn()
     .unwrap();
-    let stderr = deploy.stderr.take().unwrap();
-    let mut reader = BufReader::new(stderr);
+    let mut reader = BufReader::new(deploy.stderr.take().unwrap());
     let mut seen = String::new();
     loop {
         let mut line = String::new();
@@ -674,17 +724,11 @@ fn server_app_errors_of_wadm_and_of_a_host_going_away_are_one_line() {
             break;
         }
     }
-    let host = lattice.hosts.remove(0);
-    drop(host);
+    then();
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut reader, &mut rest).unwrap();
     let status = deploy.wait().unwrap();
-    assert_eq!(status.code(), Some(1), "{seen}{rest}");
-    let last = rest.lines().last().unwrap_or("");
-    assert!(
-        last.starts_with("error: application `hello-old` was not deployed within 10 s")
-            || last.starts_with("error: application `hello-old` failed"),
-        "{seen}{rest}"
-    );
-    assert_eq!(rest.matches("error:").count(), 1, "{rest}");
+    assert_eq!(rest.matches("error:").count(), 1, "{seen}{rest}");
+    let last = rest.lines().last().unwrap_or("").to_string();
+    (status.code(), last)
 }

@@ -437,17 +437,21 @@ impl Wadm {
             },
         )?;
         if let Some(failed) = failure {
-            let mut message = failed.info.message.clone();
-            for scaler in failed
+            // The failed scalers say what failed; the application's message joins them all.
+            let scalers: Vec<String> = failed
                 .scalers
                 .iter()
                 .filter(|s| s.info.kind == StatusType::Failed && !s.info.message.is_empty())
-            {
-                message.push_str(&format!("; {}: {}", scaler.name, scaler.info.message));
-            }
+                .map(|s| format!("{}: {}", s.name, s.info.message))
+                .collect();
+            let message = if scalers.is_empty() {
+                failed.info.message.clone()
+            } else {
+                scalers.join("; ")
+            };
             return Err(WadmError::Failed {
                 name: name.into(),
-                message: one_line(message.trim_start_matches("; ")),
+                message: one_line(&message),
             });
         }
         Ok(status)

@@ -205,6 +205,28 @@ pub fn build_fixture(crate_dir: &str, artifact: &str) -> PathBuf {
         .join(format!("{artifact}.wasm"))
 }
 
+/// A copy of the `app-ws` fixture in the sandbox whose HTTP server listens on `address`.
+pub fn app_workspace(sandbox: &Sandbox, address: &str) -> PathBuf {
+    let ws = sandbox.path().join("app-ws");
+    copy_dir(&fixtures_dir().join("app-ws"), &ws);
+    edit_file(&ws.join("Cargo.toml"), "127.0.0.1:8080", address);
+    ws
+}
+
+/// Replaces the first `from` in a file (which must hold it) by `to`.
+pub fn edit_file(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{} lacks {from:?}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+/// Adds text at the end of a file.
+pub fn append_file(path: &Path, text: &str) {
+    let mut all = std::fs::read_to_string(path).unwrap();
+    all.push_str(text);
+    std::fs::write(path, all).unwrap();
+}
+
 /// Copies a directory tree (leaving out any `target/`).
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -409,6 +431,13 @@ fn find_program(candidates: &[&str], package: &str) -> PathBuf {
     panic!("{tool} not found: run scripts/test-deps.sh, which installs {package}");
 }
 
+/// Sends a signal to a child process (SIGSTOP/SIGCONT to freeze and thaw a server).
+fn signal(child: &Child, signal: libc::c_int) {
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, signal);
+    }
+}
+
 fn kill_and_wait(child: &mut Child) {
     let _ = child.kill();
     let _ = child.wait();
@@ -610,15 +639,24 @@ impl TestHost {
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
+
+    /// Freezes the host process (SIGSTOP): connected, answering nothing.
+    pub fn freeze(&self) {
+        signal(&self.child, libc::SIGSTOP);
+    }
+
+    /// Lets a frozen host go on (SIGCONT).
+    pub fn thaw(&self) {
+        signal(&self.child, libc::SIGCONT);
+    }
 }
 
 impl Drop for TestHost {
     /// SIGINT first, so the host stops the providers it runs (their processes would outlive
     /// a killed host), then SIGKILL if it has not exited within 10 s.
     fn drop(&mut self) {
-        unsafe {
-            libc::kill(self.child.id() as libc::pid_t, libc::SIGINT);
-        }
+        self.thaw();
+        signal(&self.child, libc::SIGINT);
         if self.wait_exit(Duration::from_secs(10)).is_none() {
             kill_and_wait(&mut self.child);
         }
@@ -994,13 +1032,22 @@ impl WadmServer {
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
+
+    /// Freezes wadm (SIGSTOP): it stays connected and answers nothing, as a wadm that hangs.
+    pub fn freeze(&self) {
+        signal(&self.child, libc::SIGSTOP);
+    }
+
+    /// Lets a frozen wadm go on (SIGCONT).
+    pub fn thaw(&self) {
+        signal(&self.child, libc::SIGCONT);
+    }
 }
 
 impl Drop for WadmServer {
     fn drop(&mut self) {
-        unsafe {
-            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
-        }
+        self.thaw();
+        signal(&self.child, libc::SIGTERM);
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
