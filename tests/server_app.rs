@@ -732,3 +732,96 @@ fn deploy_and_then(
     let last = rest.lines().last().unwrap_or("").to_string();
     (status.code(), last)
 }
+
+#[test]
+fn server_app_deploys_through_a_registry_and_a_401_stops_it_before_wadm() {
+    let nats = NatsServer::start();
+    let wadm = WadmServer::start(&nats);
+    let registry = support::Registry::start();
+    let locked = support::Registry::start_with_auth("alice", "s3cret");
+    let insecure = format!("{},{}", registry.host(), locked.host());
+    let _host = TestHost::start_with_env(
+        &nats,
+        "default",
+        &[],
+        &[("WASMCLOUD_OCI_ALLOWED_INSECURE", &insecure)],
+    );
+    let sandbox = Sandbox::new();
+    let address = format!("127.0.0.1:{}", support::free_port());
+    let ws = support::app_workspace(&sandbox, &address);
+    let cargo_toml = ws.join("Cargo.toml");
+    let with_registry = |host: &str| {
+        let text = std::fs::read_to_string(support::fixtures_dir().join("app-ws/Cargo.toml"))
+            .unwrap()
+            .replace("127.0.0.1:8080", &address)
+            .replace(
+                "version = \"0.1.0\"\n",
+                &format!("version = \"0.1.0\"\nregistry = \"{host}/apps\"\n"),
+            );
+        std::fs::write(&cargo_toml, text).unwrap();
+    };
+
+    // A registry that wants credentials we do not have: one line, and nothing stored.
+    with_registry(&locked.host());
+    let refused = run(&sandbox, &ws, &nats, &["app", "deploy"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", refused.stderr);
+    let last = refused.stderr.lines().last().unwrap();
+    assert!(
+        last.starts_with("error: ") && last.contains("401"),
+        "{}",
+        refused.stderr
+    );
+    let list = run(&sandbox, &ws, &nats, &["app", "list", "-o", "json"]).ok();
+    assert_eq!(list.json()["applications"], serde_json::json!([]));
+
+    with_registry(&registry.host());
+    let deployed = run(&sandbox, &ws, &nats, &["app", "deploy", "-o", "json"]).ok();
+    let json = deployed.json();
+    let pushed = json["pushed"].as_array().unwrap();
+    let references: Vec<&str> = pushed
+        .iter()
+        .map(|p| p["reference"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        references,
+        [
+            format!("{}/apps/welcome-impl:0.1.0", registry.host()),
+            format!("{}/apps/welcome-app:0.1.0", registry.host())
+        ]
+    );
+    // The host ran what the registry holds: the body crossed both actors.
+    assert_eq!(
+        body_when_served(&address, "/Gus", Duration::from_secs(20)),
+        "Welcome, Gus: greeted by welcome-impl.\n"
+    );
+    let stored = run(
+        &sandbox,
+        &ws,
+        &nats,
+        &["app", "get", "welcome", "-o", "json"],
+    )
+    .ok();
+    let images: Vec<String> = stored.json()["manifest"]["spec"]["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["properties"]["image"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(images[0], references[0]);
+    assert_eq!(images[1], references[1]);
+    // skopeo, an independent client, reads a manifest with the digest we pushed.
+    let raw = support::run_command(Command::new("skopeo").args([
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        &format!("docker://{}", references[1]),
+    ]))
+    .ok();
+    use sha2::Digest;
+    let digest = format!(
+        "sha256:{}",
+        data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(raw.stdout.as_bytes()))
+    );
+    assert_eq!(pushed[1]["digest"], digest.as_str(), "{}", raw.stdout);
+    drop(wadm);
+}
