@@ -11,7 +11,8 @@
 //! 5. `project`: the workspace, its packages and their settings; `wadm`: application
 //!    manifests and wadm's API (it shares the lattice's NATS connection).
 //! 6. `witgen`, `compose`: code generation and composition.
-//! 7. `scaffold`: new projects from templates (with generated WIT and starter code).
+//! 7. `scaffold`: new projects from templates (with generated WIT and starter code);
+//!    `virt`: generated components answering env and config imports, composed in.
 //! 8. `pipeline`: generation → cargo → finishing.
 //! 9. `dev`, `doctor`, `app`: what runs on top of all of it.
 
@@ -31,6 +32,7 @@ pub mod compose;
 pub mod witgen;
 
 pub mod scaffold;
+pub mod virt;
 
 pub mod pipeline;
 

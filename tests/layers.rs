@@ -18,6 +18,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("witgen", 5),
     ("compose", 5),
     ("scaffold", 6),
+    ("virt", 6),
     ("pipeline", 7),
     ("dev", 8),
     ("doctor", 8),

@@ -16,6 +16,7 @@ pub mod new;
 pub mod pull;
 pub mod push;
 pub mod registry;
+pub mod virt;
 pub mod wit;
 
 use std::path::PathBuf;
@@ -64,6 +65,9 @@ pub enum Command {
     Wit(wit::WitArgs),
     /// Compose components into one: the actors' [package.metadata.wasmcloud.compose], or files
     Compose(compose::ComposeArgs),
+    /// Bake environment and config into a component (what `build` does with
+    /// [package.metadata.wasmcloud.virt])
+    Virt(virt::VirtArgs),
     /// Run an actor on a host and update it in place whenever its sources change
     Dev(dev::DevArgs),
     /// Push a component or provider archive to an OCI registry
@@ -105,6 +109,7 @@ pub fn run(cli: Cli, out: &Output) -> anyhow::Result<()> {
         Command::Claims(args) => claims::run(args, out),
         Command::Inspect(args) => inspect::run(args, out),
         Command::Wit(args) => wit::run(args, out),
+        Command::Virt(args) => virt::run(args, out),
     }
 }
 
@@ -274,6 +279,7 @@ pub fn report_build_event(out: &Output, cwd: &std::path::Path, event: BuildEvent
             packages.join(", ")
         )),
         BuildEvent::Key { key, .. } => report_key(out, key),
+        BuildEvent::Warning { package, message } => out.warn(&format!("{package}: {message}")),
         BuildEvent::Finished(built) => {
             let verb = match (built.fresh, built.kind) {
                 (true, _) => "Fresh",
@@ -288,6 +294,12 @@ pub fn report_build_event(out: &Output, cwd: &std::path::Path, event: BuildEvent
                     format!(" (composed with {})", plugs.join(", "))
                 })
                 .unwrap_or_default();
+            if let Some(virtualized) = built.virtualized.as_ref().filter(|v| !v.interfaces.is_empty()) {
+                out.status(
+                    "Virtualized",
+                    &format!("{}: {}", built.package, virtualized.interfaces.join(", ")),
+                );
+            }
             out.status(
                 verb,
                 &format!("{} -> {}{composed}", built.package, built.path.display()),

@@ -70,6 +70,7 @@ pub(crate) fn finish_actor(
             subject: String::new(),
             fresh: false,
             composition: None,
+            virtualized: None,
         });
     }
 
@@ -109,6 +110,7 @@ pub(crate) fn finish_actor(
         subject: stamp.subject,
         fresh,
         composition: None,
+        virtualized: None,
     })
 }
 

@@ -11,6 +11,7 @@ mod cargo;
 pub mod plugs;
 mod provider;
 mod stamp;
+mod virt;
 mod wash_layout;
 
 use std::cell::RefCell;
@@ -43,6 +44,8 @@ pub enum BuildError {
         #[source]
         source: Box<crate::compose::ComposeError>,
     },
+    #[error("package `{package}`: {reason}")]
+    Virt { package: String, reason: String },
     #[error("nothing to build: no actor or provider in the selected packages")]
     NothingToBuild,
     #[error("--build-only applies to actors; a provider archive is always signed")]
@@ -137,6 +140,9 @@ pub struct Built {
     /// The components this one was composed from, and how they were wired.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub composition: Option<CompositionReport>,
+    /// The imports answered by baked-in values (`[package.metadata.wasmcloud.virt]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub virtualized: Option<crate::virt::Virtualized>,
 }
 
 /// An actor's composition, planned and not carried out (`compose --explain`).
@@ -165,6 +171,8 @@ pub enum BuildEvent<'a> {
         package: &'a str,
         key: &'a ChosenKey,
     },
+    /// A setting had nothing to act on.
+    Warning { package: &'a str, message: &'a str },
     /// An actor or provider is finished (signed, packed, or left as it was).
     Finished(&'a Built),
 }
@@ -238,6 +246,13 @@ impl Pipeline {
             events.emit(BuildEvent::InterfaceCrate(&project.package));
         }
         let actors = self.of_kind(ProjectKind::Actor);
+        // Virtualization settings are checked before anything is built.
+        let mut virt_specs = BTreeMap::new();
+        for project in &actors {
+            if let Some(spec) = virt::spec(project)? {
+                virt_specs.insert(project.package.clone(), spec);
+            }
+        }
         let mut built = Vec::new();
         if !actors.is_empty() {
             let artifacts = self.compile_actors(&actors, &crates, &events)?;
@@ -255,6 +270,19 @@ impl Pipeline {
                     }
                     None => (actor::load_component(project, cargo_artifact)?, None),
                 };
+                let (component, virtualized) = match virt_specs.get(&project.package) {
+                    Some(spec) => {
+                        let (bytes, done) = virt::apply(project, component, spec)?;
+                        for message in &done.warnings {
+                            events.emit(BuildEvent::Warning {
+                                package: &project.package,
+                                message,
+                            });
+                        }
+                        (bytes, Some(done))
+                    }
+                    None => (component, None),
+                };
                 let mut actor = actor::finish_actor(
                     project,
                     component,
@@ -264,6 +292,7 @@ impl Pipeline {
                     &mut keys,
                 )?;
                 actor.composition = composition;
+                actor.virtualized = virtualized;
                 wash_layout::mirror(project, &actor)?;
                 events.emit(BuildEvent::Finished(&actor));
                 built.push(actor);

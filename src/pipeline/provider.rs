@@ -69,5 +69,6 @@ pub(crate) fn pack_provider(
         subject: stamp.subject,
         fresh,
         composition: None,
+        virtualized: None,
     })
 }

@@ -7,6 +7,7 @@ pub mod app_settings;
 pub mod compose_settings;
 pub mod keys;
 pub mod settings;
+pub mod virt_settings;
 pub mod wasmcloud_toml;
 
 use std::io;

@@ -88,6 +88,9 @@ pub struct Settings {
     /// The application this package declares (`[package.metadata.wasmcloud.app]`), read
     /// by `app` with [`super::app_settings::AppSettings::read`] so errors name their key.
     pub app: Option<serde_json::Value>,
+    /// What `build` bakes in (`[package.metadata.wasmcloud.virt]`), read by
+    /// [`super::virt_settings::VirtSettings::read`] so errors name their key.
+    pub virt: Option<serde_json::Value>,
 }
 
 impl Settings {

@@ -1,0 +1,93 @@
+//! `virt FILE`: bake environment and config into any component, as `build` does for actors
+//! with a `[package.metadata.wasmcloud.virt]` table.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use serde_json::json;
+
+use crate::output::Output;
+use cargo_wasmcloud::virt::{self, VirtSpec};
+
+#[derive(Debug, Args)]
+pub struct VirtArgs {
+    /// The component to virtualize
+    file: PathBuf,
+
+    /// Environment variable KEY=VALUE its wasi:cli/environment answers (repeatable)
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    env: Vec<String>,
+
+    /// Argument its wasi:cli/environment answers (repeatable, in order)
+    #[arg(long = "arg", value_name = "ARG")]
+    args: Vec<String>,
+
+    /// Initial working directory it is told
+    #[arg(long, value_name = "DIR")]
+    cwd: Option<String>,
+
+    /// wasi:config value KEY=VALUE (repeatable)
+    #[arg(long = "config", value_name = "KEY=VALUE")]
+    config: Vec<String>,
+
+    /// Where to write the result [default: <stem>_virt.wasm beside FILE]
+    #[arg(short = 'd', long = "destination", value_name = "FILE")]
+    destination: Option<PathBuf>,
+}
+
+fn pairs(items: &[String], flag: &str) -> anyhow::Result<Vec<(String, String)>> {
+    items
+        .iter()
+        .map(|item| {
+            item.split_once('=')
+                .filter(|(k, _)| !k.is_empty())
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .ok_or_else(|| anyhow::anyhow!("invalid {flag} {item:?}: use KEY=VALUE"))
+        })
+        .collect()
+}
+
+pub fn run(args: VirtArgs, out: &Output) -> anyhow::Result<()> {
+    let spec = VirtSpec {
+        env: pairs(&args.env, "--env")?,
+        args: args.args.clone(),
+        cwd: args.cwd.clone(),
+        config: pairs(&args.config, "--config")?,
+        ..VirtSpec::default()
+    };
+    let destination = args.destination.clone().unwrap_or_else(|| {
+        let stem = args
+            .file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "component".into());
+        args.file.with_file_name(format!("{stem}_virt.wasm"))
+    });
+    let done = virt::virtualize_file(&args.file, &destination, &spec)?;
+    for warning in &done.warnings {
+        out.warn(warning);
+    }
+    out.status(
+        "Virtualized",
+        &format!(
+            "{} -> {} ({})",
+            args.file.display(),
+            destination.display(),
+            if done.interfaces.is_empty() {
+                "nothing to answer".to_string()
+            } else {
+                done.interfaces.join(", ")
+            }
+        ),
+    );
+    out.result(
+        "",
+        json!({
+            "path": destination,
+            "interfaces": done.interfaces,
+            "generated_size": done.generated_size,
+            "warnings": done.warnings,
+        }),
+    )?;
+    Ok(())
+}

@@ -1,0 +1,47 @@
+//! Virtualization in the build: an actor's `[package.metadata.wasmcloud.virt]`, read and
+//! checked before cargo runs, applied to the final (composed) component before signing.
+
+use super::BuildError;
+use crate::project::virt_settings::{VirtSettings, TABLE};
+use crate::project::Project;
+use crate::virt::{self, SettingNames, VirtSpec, Virtualized};
+
+/// The actor's virtualization, with `${NAME}`s filled in from the environment; None when
+/// it has no table.
+pub(super) fn spec(project: &Project) -> Result<Option<VirtSpec>, BuildError> {
+    let Some(table) = &project.settings.virt else {
+        return Ok(None);
+    };
+    let settings_error = |e: crate::project::app_settings::AppSettingsError| BuildError::Virt {
+        package: project.package.clone(),
+        reason: e.to_string(),
+    };
+    let resolved = VirtSettings::read(table)
+        .map_err(settings_error)?
+        .resolve(&|name| std::env::var(name).ok())
+        .map_err(settings_error)?;
+    Ok(Some(VirtSpec {
+        env: resolved.env,
+        args: resolved.args,
+        cwd: resolved.cwd,
+        config: resolved.config,
+        keys: SettingNames {
+            env: format!("{TABLE}.env"),
+            config: format!("{TABLE}.config"),
+        },
+    }))
+}
+
+/// Applies it to the actor's component.
+pub(super) fn apply(
+    project: &Project,
+    component: Vec<u8>,
+    spec: &VirtSpec,
+) -> Result<(Vec<u8>, Virtualized), BuildError> {
+    let mut done = virt::virtualize(&component, spec).map_err(|e| BuildError::Virt {
+        package: project.package.clone(),
+        reason: e.to_string(),
+    })?;
+    let bytes = std::mem::take(&mut done.bytes);
+    Ok((bytes, done))
+}
