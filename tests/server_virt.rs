@@ -98,3 +98,39 @@ fn server_virtualized_actors_answer_with_baked_values_on_two_wasi_versions() {
     );
     drop(wadm);
 }
+
+#[test]
+fn server_a_denied_actor_gets_errors_not_traps() {
+    let nats = NatsServer::start();
+    let wadm = WadmServer::start(&nats);
+    let _host = TestHost::start(&nats, "default", &[]);
+    let sandbox = Sandbox::new();
+    let address = format!("127.0.0.1:{}", support::free_port());
+    let dir = sandbox.path().join("deny-served");
+    support::copy_dir(&support::fixtures_dir().join("deny-actor"), &dir);
+    let manifest = dir.join("Cargo.toml");
+    support::edit_file(&manifest, "name = \"deny-actor\"", "name = \"deny-served\"");
+    support::append_file(
+        &manifest,
+        &format!(
+            "\n[package.metadata.wasmcloud.app.providers.http]\nimage = \"http-server\"\naddress = \"{address}\"\n"
+        ),
+    );
+    run(&sandbox, &dir, &nats, &["app", "deploy"]).ok();
+    // Each attempt got the interface's own refusal (no preopened directory to find the
+    // file in, HTTP-request-denied, access-denied), and the request still answered.
+    for _ in 0..2 {
+        let body = support::wait_for(Duration::from_secs(20), || {
+            match support::http_get(&address, "/") {
+                Ok((200, body)) => Some(body),
+                _ => None,
+            }
+        })
+        .expect("the denied actor did not answer");
+        assert_eq!(
+            body,
+            "fs=NotFound; http=ErrorCode::HttpRequestDenied; tcp=PermissionDenied\n"
+        );
+    }
+    drop(wadm);
+}

@@ -133,8 +133,8 @@ fn bad_tables_are_one_line_with_their_key_and_nothing_is_written() {
         ),
         (
             "config = {",
-            "deny = [\"filesystem\"]\nconfig = {",
-            "package `virt-bad`: package.metadata.wasmcloud.virt.deny: unknown field `deny`",
+            "denny = [\"filesystem\"]\nconfig = {",
+            "package `virt-bad`: package.metadata.wasmcloud.virt.denny: unknown field `denny`",
         ),
         (
             "args = [\"virt-actor\", \"--flag\"]",
@@ -142,6 +142,8 @@ fn bad_tables_are_one_line_with_their_key_and_nothing_is_written() {
             "package `virt-bad`: package.metadata.wasmcloud.virt.args: invalid type: string",
         ),
     ];
+    let out = support::shared_build_cache().join("wasmcloud/virt_bad_s.wasm");
+    let _ = std::fs::remove_file(&out);
     for (from, to, expected) in cases {
         let sandbox = Sandbox::new();
         let dir = fixture(&sandbox, "virt-bad");
@@ -157,9 +159,7 @@ fn bad_tables_are_one_line_with_their_key_and_nothing_is_written() {
             "cargo ran: {}",
             run.stderr
         );
-        assert!(!support::shared_build_cache()
-            .join("wasmcloud/virt_bad_s.wasm")
-            .exists());
+        assert!(!out.exists(), "{to}: an output was written");
     }
 }
 
@@ -269,4 +269,74 @@ fn the_virt_command_does_the_same_on_any_component() {
     assert!(run.error().contains("use KEY=VALUE"), "{}", run.error());
     assert!(!sandbox.file("text_virt.wasm").exists());
     assert!(!sandbox.file("cut_virt.wasm").exists());
+}
+
+#[test]
+fn denied_interfaces_are_gone_from_the_output() {
+    let sandbox = Sandbox::new();
+    let dir = sandbox.path().join("deny-built");
+    support::copy_dir(&support::fixtures_dir().join("deny-actor"), &dir);
+    support::edit_file(
+        &dir.join("Cargo.toml"),
+        "name = \"deny-actor\"",
+        "name = \"deny-built\"",
+    );
+    let run = build(&sandbox, &dir, &[]).ok();
+    let artifact = &run.json()["artifacts"][0];
+    let answered: Vec<&str> = artifact["virtualized"]["interfaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i.as_str().unwrap())
+        .collect();
+    for wanted in [
+        "wasi:filesystem/preopens@",
+        "wasi:filesystem/types@",
+        "wasi:http/outgoing-handler@",
+        "wasi:sockets/tcp-create-socket@",
+        "wasi:sockets/instance-network@",
+    ] {
+        assert!(
+            answered.iter().any(|a| a.starts_with(wanted)),
+            "{wanted}: {answered:?}"
+        );
+    }
+    let signed = PathBuf::from(artifact["path"].as_str().unwrap());
+    wasmparser::Validator::new()
+        .validate_all(&std::fs::read(&signed).unwrap())
+        .unwrap();
+    let left = imports(&signed);
+    assert!(
+        !left.iter().any(|i| i.starts_with("wasi:filesystem/")
+            || i.starts_with("wasi:sockets/")
+            || i.starts_with("wasi:http/outgoing-handler")),
+        "{left:?}"
+    );
+    // What was not denied is still the host's.
+    assert!(
+        left.iter().any(|i| i.starts_with("wasi:http/types@")),
+        "{left:?}"
+    );
+
+    // An unknown name: one line with its key, before cargo runs.
+    support::edit_file(&dir.join("Cargo.toml"), "\"sockets\"]", "\"socket\"]");
+    let run = sandbox
+        .run_with(&["build"], |cmd| {
+            cmd.current_dir(&dir)
+                .env("CARGO_TARGET_DIR", support::shared_build_cache());
+        })
+        .fails();
+    assert_eq!(
+        run.error(),
+        "package `deny-built`: package.metadata.wasmcloud.virt.deny[2]: unknown name `socket`: \
+         use filesystem, sockets, http-outgoing, exit, clocks, random"
+    );
+    let run = sandbox
+        .run(&["virt", signed.to_str().unwrap(), "--deny", "disk"])
+        .fails();
+    assert!(
+        run.error().starts_with("--deny: unknown name `disk`"),
+        "{}",
+        run.error()
+    );
 }

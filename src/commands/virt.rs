@@ -1,4 +1,5 @@
-//! `virt FILE`: bake environment and config into any component, as `build` does for actors
+//! `virt FILE`: bake environment and config into any component, and deny it interfaces,
+//! as `build` does for actors
 //! with a `[package.metadata.wasmcloud.virt]` table.
 
 use std::path::PathBuf;
@@ -7,7 +8,7 @@ use clap::Args;
 use serde_json::json;
 
 use crate::output::Output;
-use cargo_wasmcloud::virt::{self, VirtSpec};
+use cargo_wasmcloud::virt::{self, Deny, VirtSpec};
 
 #[derive(Debug, Args)]
 pub struct VirtArgs {
@@ -29,6 +30,11 @@ pub struct VirtArgs {
     /// wasi:config value KEY=VALUE (repeatable)
     #[arg(long = "config", value_name = "KEY=VALUE")]
     config: Vec<String>,
+
+    /// Deny the component these WASI interfaces (repeatable): filesystem, sockets,
+    /// http-outgoing, exit, clocks, random
+    #[arg(long = "deny", value_name = "NAME")]
+    deny: Vec<String>,
 
     /// Where to write the result [default: <stem>_virt.wasm beside FILE]
     #[arg(short = 'd', long = "destination", value_name = "FILE")]
@@ -53,6 +59,15 @@ pub fn run(args: VirtArgs, out: &Output) -> anyhow::Result<()> {
         args: args.args.clone(),
         cwd: args.cwd.clone(),
         config: pairs(&args.config, "--config")?,
+        deny: args
+            .deny
+            .iter()
+            .map(|name| {
+                Deny::parse(name).ok_or_else(|| {
+                    anyhow::anyhow!("--deny: unknown name `{name}`: use {}", Deny::NAMES)
+                })
+            })
+            .collect::<anyhow::Result<_>>()?,
         ..VirtSpec::default()
     };
     let destination = args.destination.clone().unwrap_or_else(|| {

@@ -4,7 +4,7 @@
 use super::BuildError;
 use crate::project::virt_settings::{VirtSettings, TABLE};
 use crate::project::Project;
-use crate::virt::{self, SettingNames, VirtSpec, Virtualized};
+use crate::virt::{self, Deny, SettingNames, VirtSpec, Virtualized};
 
 /// The actor's virtualization, with `${NAME}`s filled in from the environment; None when
 /// it has no table.
@@ -20,7 +20,19 @@ pub(super) fn spec(project: &Project) -> Result<Option<VirtSpec>, BuildError> {
         .map_err(settings_error)?
         .resolve(&|name| std::env::var(name).ok())
         .map_err(settings_error)?;
+    let mut deny = Vec::new();
+    for (i, name) in resolved.deny.iter().enumerate() {
+        let denied = Deny::parse(name).ok_or_else(|| BuildError::Virt {
+            package: project.package.clone(),
+            reason: format!(
+                "{TABLE}.deny[{i}]: unknown name `{name}`: use {}",
+                Deny::NAMES
+            ),
+        })?;
+        deny.push(denied);
+    }
     Ok(Some(VirtSpec {
+        deny,
         env: resolved.env,
         args: resolved.args,
         cwd: resolved.cwd,
@@ -28,6 +40,7 @@ pub(super) fn spec(project: &Project) -> Result<Option<VirtSpec>, BuildError> {
         keys: SettingNames {
             env: format!("{TABLE}.env"),
             config: format!("{TABLE}.config"),
+            deny: format!("{TABLE}.deny"),
         },
     }))
 }

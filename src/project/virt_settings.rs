@@ -8,6 +8,7 @@
 //! args = ["main.wasm"]                                          # [default: none]
 //! cwd = "/"                                                     # [default: none]
 //! config = { name = "shop" }                                    # wasi:config/store, runtime
+//! deny = ["filesystem", "http-outgoing"]                        # sockets, exit, clocks, random
 //! ```
 
 use std::collections::BTreeMap;
@@ -27,6 +28,9 @@ pub struct VirtSettings {
     pub cwd: Option<String>,
     #[serde(default)]
     pub config: BTreeMap<String, String>,
+    /// Interfaces denied to the actor (names checked by the build).
+    #[serde(default)]
+    pub deny: Vec<String>,
 }
 
 /// The table with every `${NAME}` replaced: what to bake in, in key order.
@@ -36,6 +40,7 @@ pub struct ResolvedVirt {
     pub args: Vec<String>,
     pub cwd: Option<String>,
     pub config: Vec<(String, String)>,
+    pub deny: Vec<String>,
 }
 
 pub const TABLE: &str = "package.metadata.wasmcloud.virt";
@@ -65,6 +70,7 @@ impl VirtSettings {
             expand(text, lookup).map_err(|reason| KeyedError { key, reason })
         };
         let mut out = ResolvedVirt {
+            deny: self.deny.clone(),
             cwd: match &self.cwd {
                 Some(cwd) => Some(fill(format!("{TABLE}.cwd"), cwd)?),
                 None => None,

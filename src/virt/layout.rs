@@ -4,6 +4,15 @@
 
 use wit_parser::{Int, Resolve, SizeAlign, Type, TypeDefKind};
 
+fn tag_size(tag: Int) -> u32 {
+    match tag {
+        Int::U8 => 1,
+        Int::U16 => 2,
+        Int::U32 => 4,
+        Int::U64 => 8,
+    }
+}
+
 /// A value to write: only the shapes static answers need.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -14,6 +23,10 @@ pub enum Value {
     Some(Box<Value>),
     /// `ok`, with its payload unless the ok type is `_`.
     Ok(Option<Box<Value>>),
+    /// `err`, likewise.
+    Err(Option<Box<Value>>),
+    /// A case of a variant or enum, by index, with its payload if it has one.
+    Case(usize, Option<Box<Value>>),
 }
 
 /// The bytes of a data segment placed at `base`, filled as values are written.
@@ -77,6 +90,13 @@ impl<'a> Data<'a> {
     fn put_u8(&mut self, at: u32, value: u8) {
         let i = (at - self.base) as usize;
         self.bytes[i] = value;
+    }
+
+    /// A discriminant of `size` bytes.
+    fn put_tag(&mut self, at: u32, size: u32, value: u32) {
+        let i = (at - self.base) as usize;
+        let bytes = value.to_le_bytes();
+        self.bytes[i..i + size as usize].copy_from_slice(&bytes[..size as usize]);
     }
 
     /// Writes `value` as a fresh record of type `ty`; its address.
@@ -165,6 +185,39 @@ impl<'a> Data<'a> {
                 match (ok, item) {
                     (None, None) => Ok(()),
                     (Some(ok), Some(item)) => self.write(&ok, item, at + offset as u32),
+                    _ => Err(self.mismatch(ty, value)),
+                }
+            }
+            (TypeDefKind::Result(result), Value::Err(item)) => {
+                let (ok, err) = (result.ok, result.err);
+                let offset = self
+                    .sizes
+                    .payload_offset(Int::U8, [ok.as_ref(), err.as_ref()])
+                    .size_wasm32();
+                self.put_u8(at, 1);
+                match (err, item) {
+                    (None, None) => Ok(()),
+                    (Some(err), Some(item)) => self.write(&err, item, at + offset as u32),
+                    _ => Err(self.mismatch(ty, value)),
+                }
+            }
+            (TypeDefKind::Enum(e), Value::Case(index, None)) if *index < e.cases.len() => {
+                let size = tag_size(e.tag());
+                self.put_tag(at, size, *index as u32);
+                Ok(())
+            }
+            (TypeDefKind::Variant(v), Value::Case(index, payload)) if *index < v.cases.len() => {
+                let size = tag_size(v.tag());
+                let cases: Vec<Option<Type>> = v.cases.iter().map(|c| c.ty).collect();
+                let case_ty = cases[*index];
+                let offset = self
+                    .sizes
+                    .payload_offset(v.tag(), cases.iter().map(|c| c.as_ref()))
+                    .size_wasm32();
+                self.put_tag(at, size, *index as u32);
+                match (case_ty, payload) {
+                    (None, None) => Ok(()),
+                    (Some(ty), Some(item)) => self.write(&ty, item, at + offset as u32),
                     _ => Err(self.mismatch(ty, value)),
                 }
             }

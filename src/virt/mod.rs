@@ -1,9 +1,12 @@
 //! Virtualization: answers an actor's imports of `wasi:cli/environment` and `wasi:config`
-//! with values baked in at build time, by a small component generated from the WIT the
-//! actor itself imports (any WASI 0.2.x patch version) and composed in, so the output no
-//! longer imports them. No prebuilt adapter: the core module is written here
-//! (`module`), its answers laid out by the canonical ABI (`layout`).
+//! with values baked in at build time, and denies it whole WASI interfaces (its imports of
+//! them answered with the interface's own access-denied errors, trapping only where no
+//! error can be expressed), by a small component generated from the WIT the actor itself
+//! imports (any WASI 0.2.x patch version) and composed in, so the output no longer imports
+//! them. No prebuilt adapter: the core module is written here (`module`), its answers laid
+//! out by the canonical ABI (`layout`).
 
+mod deny;
 mod layout;
 mod module;
 
@@ -28,8 +31,10 @@ pub struct VirtSpec {
     pub cwd: Option<String>,
     /// `wasi:config` values, in order.
     pub config: Vec<(String, String)>,
-    /// How errors and warnings name the env and config settings (Cargo.toml keys, or the
-    /// command's flags).
+    /// Interfaces the component may not reach.
+    pub deny: Vec<Deny>,
+    /// How errors and warnings name the env, config and deny settings (Cargo.toml keys, or
+    /// the command's flags).
     pub keys: SettingNames,
 }
 
@@ -37,6 +42,7 @@ pub struct VirtSpec {
 pub struct SettingNames {
     pub env: String,
     pub config: String,
+    pub deny: String,
 }
 
 impl Default for SettingNames {
@@ -44,6 +50,64 @@ impl Default for SettingNames {
         SettingNames {
             env: "--env".into(),
             config: "--config".into(),
+            deny: "--deny".into(),
+        }
+    }
+}
+
+/// What can be denied, and the WASI 0.2 interfaces each covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Deny {
+    /// `wasi:filesystem/*`: no preopened directories, so nothing can be opened.
+    Filesystem,
+    /// `wasi:sockets/*`: creating a socket or resolving a name is refused (access-denied).
+    Sockets,
+    /// `wasi:http/outgoing-handler`: every request is refused (HTTP-request-denied).
+    HttpOutgoing,
+    /// `wasi:cli/exit`: exiting traps.
+    Exit,
+    /// `wasi:clocks/*`: reading a clock traps (clocks have no error to give).
+    Clocks,
+    /// `wasi:random/*`: asking for randomness traps.
+    Random,
+}
+
+impl Deny {
+    pub const NAMES: &'static str = "filesystem, sockets, http-outgoing, exit, clocks, random";
+
+    pub fn parse(name: &str) -> Option<Deny> {
+        Some(match name {
+            "filesystem" => Deny::Filesystem,
+            "sockets" => Deny::Sockets,
+            "http-outgoing" => Deny::HttpOutgoing,
+            "exit" => Deny::Exit,
+            "clocks" => Deny::Clocks,
+            "random" => Deny::Random,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Deny::Filesystem => "filesystem",
+            Deny::Sockets => "sockets",
+            Deny::HttpOutgoing => "http-outgoing",
+            Deny::Exit => "exit",
+            Deny::Clocks => "clocks",
+            Deny::Random => "random",
+        }
+    }
+
+    /// Whether an interface name without its version is one this denies.
+    fn covers(self, base: &str) -> bool {
+        match self {
+            Deny::Filesystem => base.starts_with("wasi:filesystem/"),
+            Deny::Sockets => base.starts_with("wasi:sockets/"),
+            Deny::HttpOutgoing => base == "wasi:http/outgoing-handler",
+            Deny::Exit => base == "wasi:cli/exit",
+            Deny::Clocks => base.starts_with("wasi:clocks/"),
+            Deny::Random => base.starts_with("wasi:random/"),
         }
     }
 }
@@ -54,7 +118,7 @@ impl VirtSpec {
     }
 
     pub fn is_empty(&self) -> bool {
-        !self.wants_env() && self.config.is_empty()
+        !self.wants_env() && self.config.is_empty() && self.deny.is_empty()
     }
 }
 
@@ -110,12 +174,24 @@ pub struct Virtualized {
 enum Target {
     Environment,
     Config,
+    Deny(Deny),
 }
 
 /// Classifies an import by name: `Ok(None)` when it is not ours, an error when it is ours
 /// at a version we cannot answer.
 fn target_of(name: &str, spec: &VirtSpec) -> Result<Option<Target>, VirtError> {
     let (base, version) = name.split_once('@').unwrap_or((name, ""));
+    if let Some(deny) = spec.deny.iter().find(|d| d.covers(base)) {
+        return if version.starts_with("0.2.") {
+            Ok(Some(Target::Deny(*deny)))
+        } else {
+            Err(VirtError::Version {
+                key: spec.keys.deny.clone(),
+                import: name.into(),
+                known: "the WASI 0.2.x interfaces",
+            })
+        };
+    }
     match base {
         "wasi:cli/environment" if spec.wants_env() => {
             if version.starts_with("0.2.") {
@@ -172,6 +248,15 @@ pub fn virtualize(component: &[u8], spec: &VirtSpec) -> Result<Virtualized, Virt
              in",
             spec.keys.config
         ));
+    }
+    for deny in &spec.deny {
+        if !answered.iter().any(|a| a.1 == Target::Deny(*deny)) {
+            warnings.push(format!(
+                "{}: the component imports nothing `{}` covers; nothing to deny",
+                spec.keys.deny,
+                deny.name()
+            ));
+        }
     }
     if answered.is_empty() {
         return Ok(Virtualized {
@@ -267,7 +352,9 @@ fn generate(
     const DATA_BASE: u32 = 16;
     let mut data = Data::new(resolve, DATA_BASE);
     let mut exports = Vec::new();
-    let mut realloc = false;
+    let mut imports: Vec<module::Import> = Vec::new();
+    // Denied functions may take strings and lists: callers need somewhere to put them.
+    let mut realloc = answered.iter().any(|a| matches!(a.1, Target::Deny(_)));
     let pairs = |items: &[(String, String)]| {
         Value::List(
             items
@@ -284,14 +371,40 @@ fn generate(
         let interface = &resolve.interfaces[*id];
         for function in interface.functions.values() {
             let unknown = || VirtError::UnknownFunction {
-                key: if *target == Target::Environment {
-                    spec.keys.env.clone()
-                } else {
-                    spec.keys.config.clone()
+                key: match target {
+                    Target::Environment => spec.keys.env.clone(),
+                    Target::Config => spec.keys.config.clone(),
+                    Target::Deny(_) => spec.keys.deny.clone(),
                 },
                 import: import.clone(),
                 function: function.name.clone(),
             };
+            let signature = resolve.wasm_signature(AbiVariant::GuestExport, function);
+            if let Target::Deny(_) = target {
+                let body = deny::answer(
+                    resolve,
+                    world,
+                    function,
+                    signature.retptr,
+                    &mut data,
+                    &mut imports,
+                )
+                .map_err(layout_error)?;
+                exports.push(Export {
+                    name: resolve.wasm_export_name(
+                        ManglingAndAbi::Legacy(LiftLowerAbi::Sync),
+                        WasmExport::Func {
+                            interface: Some(key),
+                            func: function,
+                            kind: WasmExportKind::Normal,
+                        },
+                    ),
+                    params: signature.params.into_iter().map(val_type).collect(),
+                    results: signature.results.into_iter().map(val_type).collect(),
+                    body,
+                });
+                continue;
+            }
             let result = function.result.ok_or_else(unknown)?;
             let body = match (target, function.name.as_str()) {
                 (Target::Environment, "get-environment") => Body::Static(
@@ -330,7 +443,6 @@ fn generate(
                 }
                 _ => return Err(unknown()),
             };
-            let signature = resolve.wasm_signature(AbiVariant::GuestExport, function);
             if !signature.retptr {
                 return Err(unknown());
             }
@@ -349,7 +461,7 @@ fn generate(
             });
         }
     }
-    let mut core = module::encode(&exports, data.base, &data.bytes, realloc);
+    let mut core = module::encode(&imports, &exports, data.base, &data.bytes, realloc);
     wit_component::embed_component_metadata(
         &mut core,
         resolve,
@@ -359,7 +471,7 @@ fn generate(
     .map_err(|e| VirtError::Generate(format!("{e:#}")))?;
     wit_component::ComponentEncoder::default()
         .module(&core)
-        .and_then(|e| e.validate(true).encode())
+        .and_then(|e| e.validate(true).debug_names(false).encode())
         .map_err(|e| VirtError::Generate(format!("{e:#}")))
 }
 
@@ -453,6 +565,59 @@ interface store {
             .unwrap();
         assert!(out.generated_size < 8192, "{} bytes", out.generated_size);
         assert!(out.warnings.is_empty());
+    }
+
+    #[test]
+    fn two_patch_versions_and_denied_interfaces() {
+        for version in ["0.2.0", "0.2.3"] {
+            let deps = format!(
+                "package wasi:cli@{version};\ninterface environment {{\n  get-environment: func() -> list<tuple<string, string>>;\n}}\ninterface exit {{\n  exit: func(status: result);\n}}\n"
+            );
+            let mut resolve = Resolve::default();
+            resolve.push_str("cli.wit", &deps).unwrap();
+            let pkg = resolve
+                .push_str(
+                    "actor.wit",
+                    &format!("package my:actor;\nworld actor {{\n  import wasi:cli/environment@{version};\n  import wasi:cli/exit@{version};\n  export run: func();\n}}\n"),
+                )
+                .unwrap();
+            let world = resolve.select_world(&[pkg], Some("actor")).unwrap();
+            let mut module = wit_component::dummy_module(
+                &resolve,
+                world,
+                wit_parser::ManglingAndAbi::Legacy(wit_parser::LiftLowerAbi::Sync),
+            );
+            wit_component::embed_component_metadata(
+                &mut module,
+                &resolve,
+                world,
+                wit_component::StringEncoding::UTF8,
+            )
+            .unwrap();
+            let actor = wit_component::ComponentEncoder::default()
+                .module(&module)
+                .unwrap()
+                .encode()
+                .unwrap();
+            let spec = VirtSpec {
+                env: vec![("A".into(), "b".into())],
+                deny: vec![Deny::Exit, Deny::Random],
+                ..VirtSpec::default()
+            };
+            let out = virtualize(&actor, &spec).unwrap();
+            assert_eq!(
+                out.interfaces,
+                [
+                    format!("wasi:cli/environment@{version}"),
+                    format!("wasi:cli/exit@{version}")
+                ]
+            );
+            assert!(imports(&out.bytes).is_empty());
+            assert_eq!(
+                out.warnings,
+                ["--deny: the component imports nothing `random` covers; nothing to deny"]
+            );
+        }
     }
 
     #[test]

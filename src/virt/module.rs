@@ -4,9 +4,9 @@
 //! segment, and a bump allocator when callers must pass strings in.
 
 use wasm_encoder::{
-    BlockType, CodeSection, ConstExpr, DataSection, ExportKind, ExportSection, Function,
-    FunctionSection, GlobalSection, GlobalType, MemArg, MemorySection, MemoryType, Module,
-    TypeSection, ValType,
+    BlockType, CodeSection, ConstExpr, DataSection, EntityType, ExportKind, ExportSection,
+    Function, FunctionSection, GlobalSection, GlobalType, ImportSection, MemArg, MemorySection,
+    MemoryType, Module, TypeSection, ValType,
 };
 
 /// What one exported function does.
@@ -19,6 +19,19 @@ pub enum Body {
         entries: Vec<(u32, u32, u32)>,
         missing: u32,
     },
+    /// A new handle of one of our own resources: calls the imported `[resource-new]`
+    /// function (by its index among the imports) with representation 1.
+    NewResource(u32),
+    /// No answer can be expressed: traps.
+    Trap,
+}
+
+/// A function the module imports (a canonical built-in such as `[resource-new]`).
+pub struct Import {
+    pub module: String,
+    pub name: String,
+    pub params: Vec<ValType>,
+    pub results: Vec<ValType>,
 }
 
 pub struct Export {
@@ -30,15 +43,30 @@ pub struct Export {
 
 const PAGE: u32 = 65536;
 
-/// Encodes the module: `exports`, memory holding `data` at `data_base`, and `cabi_realloc`
-/// when `realloc` is set.
-pub fn encode(exports: &[Export], data_base: u32, data: &[u8], realloc: bool) -> Vec<u8> {
+/// Encodes the module: `imports`, `exports`, memory holding `data` at `data_base`, and
+/// `cabi_realloc` when `realloc` is set.
+pub fn encode(
+    imports: &[Import],
+    exports: &[Export],
+    data_base: u32,
+    data: &[u8],
+    realloc: bool,
+) -> Vec<u8> {
     let mut types = TypeSection::new();
     let mut functions = FunctionSection::new();
     let mut code = CodeSection::new();
     let mut export_section = ExportSection::new();
-    let mut next_type = 0u32;
-    let mut next_func = 0u32;
+    let mut import_section = ImportSection::new();
+    for (i, import) in imports.iter().enumerate() {
+        types.ty().function(
+            import.params.iter().copied(),
+            import.results.iter().copied(),
+        );
+        import_section.import(&import.module, &import.name, EntityType::Function(i as u32));
+    }
+    let mut next_type = imports.len() as u32;
+    // Imported functions come first in the function index space.
+    let mut next_func = imports.len() as u32;
     let mut add_func = |types: &mut TypeSection,
                         functions: &mut FunctionSection,
                         code: &mut CodeSection,
@@ -110,6 +138,12 @@ pub fn encode(exports: &[Export], data_base: u32, data: &[u8], realloc: bool) ->
         match &export.body {
             Body::Static(address) => {
                 ins.i32_const(*address as i32);
+            }
+            Body::NewResource(import) => {
+                ins.i32_const(1).call(*import);
+            }
+            Body::Trap => {
+                ins.unreachable();
             }
             Body::Lookup { entries, missing } => {
                 let memeq = memeq_index.unwrap_or_default();
@@ -239,6 +273,9 @@ pub fn encode(exports: &[Export], data_base: u32, data: &[u8], realloc: bool) ->
 
     let mut module = Module::new();
     module.section(&types);
+    if !imports.is_empty() {
+        module.section(&import_section);
+    }
     module.section(&functions);
     module.section(&memory);
     if realloc {
