@@ -340,3 +340,69 @@ fn denied_interfaces_are_gone_from_the_output() {
         run.error()
     );
 }
+
+#[test]
+fn compose_explain_shows_virtualized_imports_and_unused_settings_warn() {
+    let sandbox = Sandbox::new();
+    let dir = fixture(&sandbox, "virt-explained");
+    let run = sandbox
+        .run_with(&["compose", "--explain", "-o", "json"], |cmd| {
+            cmd.current_dir(&dir)
+                .env("CARGO_TARGET_DIR", support::shared_build_cache());
+        })
+        .ok();
+    let wires = run.json()["artifacts"][0]["composition"]["wires"].clone();
+    let source_of = |import: &str| -> String {
+        wires
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["import"].as_str().unwrap().starts_with(import))
+            .map(|w| w["source"]["kind"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("no {import} in {wires}"))
+    };
+    assert_eq!(source_of("wasi:config/store@0.2.0-draft"), "virtualized");
+    assert_eq!(source_of("wasi:cli/environment@"), "virtualized");
+    assert_eq!(source_of("wasi:io/streams@"), "host");
+    let text = sandbox
+        .run_with(&["compose", "--explain"], |cmd| {
+            cmd.current_dir(&dir)
+                .env("CARGO_TARGET_DIR", support::shared_build_cache());
+        })
+        .ok();
+    assert!(
+        text.stdout
+            .lines()
+            .any(|l| l.contains("wasi:config/store@0.2.0-draft") && l.contains("<- virtualized")),
+        "{}",
+        text.stdout
+    );
+
+    // A setting for an interface the actor does not import: a warning naming it.
+    let deny = sandbox.path().join("deny-warned");
+    support::copy_dir(&support::fixtures_dir().join("deny-actor"), &deny);
+    support::edit_file(
+        &deny.join("Cargo.toml"),
+        "name = \"deny-actor\"",
+        "name = \"deny-warned\"",
+    );
+    support::edit_file(
+        &deny.join("Cargo.toml"),
+        "deny = [",
+        "config = { unused = \"yes\" }\ndeny = [",
+    );
+    let run = sandbox
+        .run_with(&["build"], |cmd| {
+            cmd.current_dir(&deny)
+                .env("CARGO_TARGET_DIR", support::shared_build_cache());
+        })
+        .ok();
+    assert!(
+        run.stderr.contains(
+            "warning: deny-warned: package.metadata.wasmcloud.virt.config: the component does \
+             not import wasi:config/store or runtime"
+        ),
+        "{}",
+        run.stderr
+    );
+}

@@ -115,7 +115,10 @@ fn workspace(args: &ComposeArgs, out: &Output) -> anyhow::Result<()> {
     opts.keys = args.dir.policy(true);
     let cwd = opts.selection.cwd.clone();
     let mut pipeline = Pipeline::load(opts)?;
-    pipeline.retain(|p| p.kind == ProjectKind::Actor && p.settings.compose.is_some());
+    // Virtualization is a composition too (the actor and what answers its imports).
+    pipeline.retain(|p| {
+        p.kind == ProjectKind::Actor && (p.settings.compose.is_some() || p.settings.virt.is_some())
+    });
     anyhow::ensure!(
         !pipeline.projects.is_empty(),
         "nothing to compose: no selected actor has [package.metadata.wasmcloud.compose] \
@@ -178,6 +181,9 @@ fn explain_text(wires: &[Wire]) -> String {
             Source::Plug { plug, export } => format!("{plug} ({export})"),
             Source::Host => "host".into(),
             Source::Open => "left open".into(),
+            Source::Virtualized => {
+                "virtualized (baked in by [package.metadata.wasmcloud.virt])".into()
+            }
         };
         text.push_str(&format!("  {:<width$}  <- {from}\n", wire.import));
     }

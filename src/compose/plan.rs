@@ -71,6 +71,9 @@ pub enum Source {
     Host,
     /// Left as an import although no host pattern covers it (`strict = false`).
     Open,
+    /// Answered by the virtualization component the build generates
+    /// (`[package.metadata.wasmcloud.virt]`): gone from the output's imports.
+    Virtualized,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

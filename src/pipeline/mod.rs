@@ -333,13 +333,27 @@ impl Pipeline {
         let artifacts = self.compile_actors(&actors, &crates, &events)?;
         let mut explained = Vec::new();
         for project in actors {
-            let Some(settings) = &project.settings.compose else {
-                continue;
+            let virt = virt::spec(project)?;
+            let mut composition = match (&project.settings.compose, &virt) {
+                (Some(settings), _) => {
+                    let loaded = plugs::load(&self.ws, project, settings, &artifacts, &crates)?;
+                    loaded.explain(project, settings)?
+                }
+                // Virtualization alone is a composition too: the actor and what answers it.
+                (None, Some(_)) => {
+                    let artifact = artifacts
+                        .get(&project.package)
+                        .ok_or_else(|| BuildError::NoArtifact(project.package.clone()))?;
+                    plugs::alone(project, actor::load_component(project, artifact)?)?
+                }
+                (None, None) => continue,
             };
-            let loaded = plugs::load(&self.ws, project, settings, &artifacts, &crates)?;
+            if let Some(spec) = &virt {
+                virt::mark(project, &mut composition, spec)?;
+            }
             explained.push(Explained {
                 package: project.package.clone(),
-                composition: loaded.explain(project, settings)?,
+                composition,
             });
         }
         Ok(explained)

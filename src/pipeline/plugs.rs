@@ -38,6 +38,35 @@ pub struct CompositionReport {
     pub plan: Option<(compose::Plan, Vec<String>)>,
 }
 
+/// The plan of an actor composed with nothing (only virtualized): each of its imports
+/// left to the host.
+pub(crate) fn alone(
+    project: &Project,
+    component: Vec<u8>,
+) -> Result<CompositionReport, BuildError> {
+    let sha256 = super::sha256_hex(&component);
+    let root = compose::Input {
+        id: project.package.clone(),
+        bytes: component,
+    };
+    let rules = compose::Rules {
+        strict: false,
+        ..compose::Rules::default()
+    };
+    let plan = compose::explain(&root, &[], &rules).map_err(composing_failed(project))?;
+    Ok(CompositionReport {
+        inputs: vec![CompositionInput {
+            id: project.package.clone(),
+            source: "root".into(),
+            sha256,
+        }],
+        wires: plan.wires.clone(),
+        instances: vec![project.package.clone()],
+        wac: None,
+        plan: Some((plan, vec![project.package.clone()])),
+    })
+}
+
 /// The composition of `project` failed; the planner's error stays the cause.
 fn composing_failed(project: &Project) -> impl FnOnce(compose::ComposeError) -> BuildError + '_ {
     move |source| BuildError::Compose {

@@ -58,3 +58,33 @@ pub(super) fn apply(
     let bytes = std::mem::take(&mut done.bytes);
     Ok((bytes, done))
 }
+
+/// Marks the root's imports that virtualization answers in a planned composition.
+pub(super) fn mark(
+    project: &Project,
+    report: &mut super::CompositionReport,
+    spec: &VirtSpec,
+) -> Result<(), BuildError> {
+    use crate::compose::Source;
+    let root = report
+        .inputs
+        .first()
+        .map(|i| i.id.clone())
+        .unwrap_or_default();
+    let left: Vec<String> = report
+        .wires
+        .iter()
+        .filter(|w| w.consumer == root && matches!(w.source, Source::Host | Source::Open))
+        .map(|w| w.import.clone())
+        .collect();
+    let answered = virt::answered_imports(&left, spec).map_err(|e| BuildError::Virt {
+        package: project.package.clone(),
+        reason: e.to_string(),
+    })?;
+    for wire in report.wires.iter_mut() {
+        if wire.consumer == root && answered.contains(&wire.import) {
+            wire.source = Source::Virtualized;
+        }
+    }
+    Ok(())
+}

@@ -220,6 +220,17 @@ fn target_of(name: &str, spec: &VirtSpec) -> Result<Option<Target>, VirtError> {
     }
 }
 
+/// Which of these import names `spec` answers (names only: what `compose --explain` shows).
+pub fn answered_imports(imports: &[String], spec: &VirtSpec) -> Result<Vec<String>, VirtError> {
+    let mut answered = Vec::new();
+    for name in imports {
+        if target_of(name, spec)?.is_some() {
+            answered.push(name.clone());
+        }
+    }
+    Ok(answered)
+}
+
 /// Answers the imports `spec` covers with a generated component composed into
 /// `component`. With nothing to answer, the component comes back as it was.
 pub fn virtualize(component: &[u8], spec: &VirtSpec) -> Result<Virtualized, VirtError> {
