@@ -480,10 +480,26 @@ fn generate(
         wit_component::StringEncoding::UTF8,
     )
     .map_err(|e| VirtError::Generate(format!("{e:#}")))?;
-    wit_component::ComponentEncoder::default()
+    let component = wit_component::ComponentEncoder::default()
         .module(&core)
-        .and_then(|e| e.validate(true).debug_names(false).encode())
-        .map_err(|e| VirtError::Generate(format!("{e:#}")))
+        .and_then(|e| e.validate(true).encode())
+        .map_err(|e| VirtError::Generate(format!("{e:#}")))?;
+    without_names(&component)
+}
+
+/// The component without its top-level `component-name` section: names only help
+/// debuggers, and for a denied interface set they are a fifth of the size.
+fn without_names(component: &[u8]) -> Result<Vec<u8>, VirtError> {
+    use crate::artifact::wasm::Sections;
+    let generate = |e: crate::artifact::wasm::WasmError| VirtError::Generate(e.to_string());
+    let mut out = component[..8].to_vec();
+    for section in Sections::new(component).map_err(generate)? {
+        let section = section.map_err(generate)?;
+        if section.custom_name() != Some("component-name") {
+            out.extend_from_slice(&component[section.offset..section.end]);
+        }
+    }
+    Ok(out)
 }
 
 fn is_string_param(function: &Function) -> bool {
