@@ -525,6 +525,11 @@ interface store {
   get: func(key: string) -> result<option<string>, error>;
   get-all: func() -> result<list<tuple<string, string>>, error>;
 }
+interface runtime {
+  variant config-error { upstream(string), io(string) }
+  get: func(key: string) -> result<option<string>, config-error>;
+  get-all: func() -> result<list<tuple<string, string>>, config-error>;
+}
 ";
 
     /// A component importing `imports` (and exporting one function), from WIT alone.
@@ -571,7 +576,7 @@ interface store {
     #[test]
     fn env_and_config_imports_are_answered_and_gone() {
         let actor = component(
-            "  import wasi:cli/environment@0.2.3;\n  import wasi:config/store@0.2.0-draft;",
+            "  import wasi:cli/environment@0.2.3;\n  import wasi:config/store@0.2.0-draft;\n  import wasi:config/runtime@0.2.0-draft;",
         );
         let spec = VirtSpec {
             env: vec![("GREETING".into(), "hi".into())],
@@ -583,7 +588,8 @@ interface store {
             out.interfaces,
             [
                 "wasi:cli/environment@0.2.3",
-                "wasi:config/store@0.2.0-draft"
+                "wasi:config/store@0.2.0-draft",
+                "wasi:config/runtime@0.2.0-draft"
             ]
         );
         assert!(imports(&out.bytes).is_empty(), "{:?}", imports(&out.bytes));
