@@ -1,4 +1,4 @@
-//! `doctor`: what the whole path needs on this machine, checked. Each check says what it
+//! `doctor`: what the whole path needs on this machine (and wadm, for `app`), checked. Each check says what it
 //! found and, when something is wrong, what to do about it.
 
 use serde::Serialize;
@@ -7,6 +7,7 @@ use crate::ctl::{CtlOptions, Lattice};
 use crate::oci::{self, LoginStatus, RegistryOptions};
 use crate::project::check_target_installed;
 use crate::sign::keys::{KeyDir, KeyError};
+use crate::wadm::Wadm;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -134,6 +135,25 @@ pub fn run(inputs: Inputs) -> Vec<Check> {
                     None,
                 ),
                 Err(e) => check("hosts", Status::Fail, e.to_string(), Some("check the host's logs")),
+            });
+            // Only `app` needs wadm: its absence is a warning.
+            checks.push(match Wadm::connect(inputs.ctl).and_then(|w| w.list()) {
+                Ok(apps) => check(
+                    "wadm",
+                    Status::Ok,
+                    format!(
+                        "wadm answers in lattice `{}` ({} application(s))",
+                        inputs.ctl.lattice,
+                        apps.len()
+                    ),
+                    None,
+                ),
+                Err(e) => check(
+                    "wadm",
+                    Status::Warn,
+                    format!("{e}"),
+                    Some("`app` needs wadm 0.21 on this NATS (2.10 or newer): start it before the hosts"),
+                ),
             });
         }
     }

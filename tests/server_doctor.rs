@@ -3,7 +3,7 @@
 
 mod support;
 
-use support::{NatsServer, Registry, Sandbox, TestHost};
+use support::{NatsServer, Registry, Sandbox, TestHost, WadmServer};
 
 fn doctor(sandbox: &Sandbox, port: u16, extra: &[&str]) -> support::Run {
     let port = port.to_string();
@@ -48,12 +48,34 @@ fn doctor_says_what_is_missing_and_what_to_do() {
         .as_str()
         .unwrap()
         .contains("start a wasmCloud host"));
+    // No wadm: a warning (only `app` needs it), not a failure.
+    let wadm = json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "wadm")
+        .unwrap();
+    assert_eq!(wadm["status"], "warn", "{json}");
+    assert!(
+        wadm["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("no wadm answers"),
+        "{json}"
+    );
 
-    // A host, and a registry that wants a login.
+    // wadm, a host, and a registry that wants a login.
+    let _wadm = WadmServer::start(&nats);
     let _host = TestHost::start(&nats, "doc", &[]);
     let registry = Registry::start_with_auth("alice", "s3cret");
     let host = registry.host();
     let run = doctor(&sandbox, nats.port, &["--registry", &host]);
+    assert!(
+        run.stdout
+            .contains("ok   wadm        wadm answers in lattice `doc` (0 application(s))"),
+        "{}",
+        run.stdout
+    );
     assert!(
         run.stdout
             .contains("ok   hosts       1 host(s) in lattice `doc`"),
