@@ -7,7 +7,8 @@
 //! 1. `fsutil`: atomic writes, private files.
 //! 2. `artifact`: Wasm sections and canonical form, WIT views, the PAR layout, sniffing.
 //! 3. `sign`: nkeys, claims JWTs, signing components and provider archives.
-//! 4. `oci`, `ctl`: registries and the lattice.
+//! 4. `oci`, `ctl`: registries and the lattice; `runtime`: components served in this
+//!    process (wasmtime).
 //! 5. `project`: the workspace, its packages and their settings; `wadm`: application
 //!    manifests and wadm's API (it shares the lattice's NATS connection).
 //! 6. `witgen`, `compose`: code generation and composition.
@@ -24,6 +25,7 @@ pub mod sign;
 
 pub mod ctl;
 pub mod oci;
+pub mod runtime;
 
 pub mod project;
 pub mod wadm;

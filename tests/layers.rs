@@ -13,6 +13,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("sign", 2),
     ("oci", 3),
     ("ctl", 3),
+    ("runtime", 3),
     ("project", 4),
     ("wadm", 4),
     ("witgen", 5),

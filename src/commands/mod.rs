@@ -16,6 +16,7 @@ pub mod new;
 pub mod pull;
 pub mod push;
 pub mod registry;
+pub mod run;
 pub mod virt;
 pub mod wit;
 
@@ -68,6 +69,8 @@ pub enum Command {
     /// Bake environment and config into a component (what `build` does with
     /// [package.metadata.wasmcloud.virt])
     Virt(virt::VirtArgs),
+    /// Serve an actor's HTTP handler in this process (no NATS or host needed)
+    Run(run::RunArgs),
     /// Run an actor on a host and update it in place whenever its sources change
     Dev(dev::DevArgs),
     /// Push a component or provider archive to an OCI registry
@@ -99,6 +102,7 @@ pub fn run(cli: Cli, out: &Output) -> anyhow::Result<()> {
         Command::Compose(args) => compose::run(args, out),
         Command::Ctl(args) => ctl::run(args, out),
         Command::Dev(args) => dev::run(args, out),
+        Command::Run(args) => run::run(args, out),
         Command::Doctor(args) => doctor::run(args, out),
         Command::Completions(args) => completions::run(args),
         Command::Keys(args) => keys::run(args, out),

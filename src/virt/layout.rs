@@ -66,7 +66,7 @@ impl<'a> Data<'a> {
     /// Reserves `size` zeroed bytes aligned to `align`; their address.
     pub fn alloc(&mut self, size: usize, align: usize) -> u32 {
         let align = align.max(1);
-        while (self.base as usize + self.bytes.len()) % align != 0 {
+        while !(self.base as usize + self.bytes.len()).is_multiple_of(align) {
             self.bytes.push(0);
         }
         let at = self.end();

@@ -1,0 +1,210 @@
+//! The embedded runtime: an actor's `wasi:http/incoming-handler` served in this process on
+//! wasmtime, a fresh instance per request from one pre-instantiated component, as
+//! `wasmtime serve` and wasmCloud hosts do. Host interfaces: WASI 0.2 (any 0.2.x patch
+//! links) and wasi:http. Imports nothing here serves are all named before anything is
+//! served.
+
+mod serve;
+
+use std::sync::{Arc, RwLock};
+
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use crate::artifact::wit::{component_interfaces, WitError};
+pub use serve::{serve, ServeEvent, Served};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error(transparent)]
+    Wit(#[from] WitError),
+    #[error(
+        "{} nothing here serves: {}; compose {} in ([package.metadata.wasmcloud.compose]), or \
+         run it on a lattice (`ctl start`, `app deploy`)",
+        if imports.len() == 1 { "it imports an interface" } else { "it imports interfaces" },
+        imports.join(", "),
+        if imports.len() == 1 { "it" } else { "them" }
+    )]
+    Unserved { imports: Vec<String> },
+    #[error("it does not export wasi:http/incoming-handler: `run` serves HTTP actors")]
+    NotHttp,
+    #[error("the runtime refused the component: {0}")]
+    Load(String),
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        address: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Interfaces served here (any 0.2.x version of each).
+const SERVED: &[&str] = &[
+    "wasi:cli/",
+    "wasi:clocks/",
+    "wasi:filesystem/",
+    "wasi:io/",
+    "wasi:random/",
+    "wasi:sockets/",
+    "wasi:http/types",
+    "wasi:http/outgoing-handler",
+];
+
+/// The imports of a component that nothing here serves.
+pub fn unserved_imports(imports: &[String]) -> Vec<String> {
+    imports
+        .iter()
+        .filter(|name| {
+            let (base, version) = name.split_once('@').unwrap_or((name, ""));
+            !(version.starts_with("0.2.") && SERVED.iter().any(|s| base.starts_with(s)))
+        })
+        .cloned()
+        .collect()
+}
+
+/// What each request's store holds.
+pub(crate) struct Host {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for Host {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for Host {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: wasmtime_wasi_http::default_hooks(),
+        }
+    }
+}
+
+/// A component compiled and linked, ready to instantiate per request.
+pub struct Prepared {
+    pub(crate) pre: ProxyPre<Host>,
+    /// Its imports and exports by name.
+    pub interfaces: crate::artifact::wit::ComponentInterfaces,
+}
+
+/// The engine, shared by every component this process serves.
+pub struct Runtime {
+    engine: Engine,
+}
+
+impl Runtime {
+    pub fn new() -> Result<Runtime, RuntimeError> {
+        let mut config = Config::new();
+        config.wasm_component_model(true);
+        let engine = Engine::new(&config).map_err(|e| RuntimeError::Load(format!("{e:#}")))?;
+        Ok(Runtime { engine })
+    }
+
+    /// Checks, compiles and links a component: every import it needs must be served here.
+    pub fn prepare(&self, bytes: &[u8]) -> Result<Prepared, RuntimeError> {
+        let interfaces = component_interfaces(bytes)?;
+        let unserved = unserved_imports(&interfaces.imports);
+        if !unserved.is_empty() {
+            return Err(RuntimeError::Unserved { imports: unserved });
+        }
+        if !interfaces
+            .exports
+            .iter()
+            .any(|e| e.starts_with("wasi:http/incoming-handler@0.2."))
+        {
+            return Err(RuntimeError::NotHttp);
+        }
+        let load = |e: wasmtime::Error| RuntimeError::Load(format!("{e:#}"));
+        let component = Component::from_binary(&self.engine, bytes).map_err(load)?;
+        let mut linker = Linker::<Host>::new(&self.engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(load)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(load)?;
+        let pre = ProxyPre::new(linker.instantiate_pre(&component).map_err(load)?).map_err(load)?;
+        Ok(Prepared { pre, interfaces })
+    }
+}
+
+/// The component being served, swapped in place when a new one is ready (requests in
+/// flight finish on the one they started with).
+#[derive(Clone)]
+pub struct Slot(Arc<RwLock<Arc<Prepared>>>);
+
+impl Slot {
+    pub fn new(prepared: Prepared) -> Slot {
+        Slot(Arc::new(RwLock::new(Arc::new(prepared))))
+    }
+
+    pub fn current(&self) -> Arc<Prepared> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn replace(&self, prepared: Prepared) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(prepared);
+    }
+}
+
+pub(crate) fn new_store(pre: &ProxyPre<Host>) -> Store<Host> {
+    // As a wasmCloud 1.9 host: no environment, no preopens, stderr only.
+    let wasi = WasiCtx::builder()
+        .inherit_stderr()
+        .args(&["main.wasm"])
+        .build();
+    Store::new(
+        pre.engine(),
+        Host {
+            wasi,
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn served_imports_are_wasi_0_2() {
+        let imports: Vec<String> = [
+            "wasi:io/streams@0.2.12",
+            "wasi:http/types@0.2.0",
+            "wasi:cli/environment@0.2.3",
+            "wasi:keyvalue/store@0.2.0-draft",
+            "wasi:io/streams@0.3.0",
+            "acme:greeter/api@0.1.0",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            unserved_imports(&imports),
+            [
+                "wasi:keyvalue/store@0.2.0-draft",
+                "wasi:io/streams@0.3.0",
+                "acme:greeter/api@0.1.0"
+            ]
+        );
+        let err = RuntimeError::Unserved {
+            imports: vec!["a:b/c".into(), "d:e/f".into()],
+        };
+        assert_eq!(
+            err.to_string(),
+            "it imports interfaces nothing here serves: a:b/c, d:e/f; compose them in \
+             ([package.metadata.wasmcloud.compose]), or run it on a lattice (`ctl start`, `app \
+             deploy`)"
+        );
+    }
+}
