@@ -401,19 +401,7 @@ fn generate(
                     &mut imports,
                 )
                 .map_err(layout_error)?;
-                exports.push(Export {
-                    name: resolve.wasm_export_name(
-                        ManglingAndAbi::Legacy(LiftLowerAbi::Sync),
-                        WasmExport::Func {
-                            interface: Some(key),
-                            func: function,
-                            kind: WasmExportKind::Normal,
-                        },
-                    ),
-                    params: signature.params.into_iter().map(val_type).collect(),
-                    results: signature.results.into_iter().map(val_type).collect(),
-                    body,
-                });
+                exports.push(export(resolve, key, function, signature, body));
                 continue;
             }
             let result = function.result.ok_or_else(unknown)?;
@@ -457,19 +445,7 @@ fn generate(
             if !signature.retptr {
                 return Err(unknown());
             }
-            exports.push(Export {
-                name: resolve.wasm_export_name(
-                    ManglingAndAbi::Legacy(LiftLowerAbi::Sync),
-                    WasmExport::Func {
-                        interface: Some(key),
-                        func: function,
-                        kind: WasmExportKind::Normal,
-                    },
-                ),
-                params: signature.params.into_iter().map(val_type).collect(),
-                results: signature.results.into_iter().map(val_type).collect(),
-                body,
-            });
+            exports.push(export(resolve, key, function, signature, body));
         }
     }
     let mut core = module::encode(&imports, &exports, data.base, &data.bytes, realloc);
@@ -500,6 +476,29 @@ fn without_names(component: &[u8]) -> Result<Vec<u8>, VirtError> {
         }
     }
     Ok(out)
+}
+
+/// The core export of `function` of the interface at `key`, with its canonical signature.
+fn export(
+    resolve: &Resolve,
+    key: &WorldKey,
+    function: &Function,
+    signature: wit_parser::abi::WasmSignature,
+    body: Body,
+) -> Export {
+    Export {
+        name: resolve.wasm_export_name(
+            ManglingAndAbi::Legacy(LiftLowerAbi::Sync),
+            WasmExport::Func {
+                interface: Some(key),
+                func: function,
+                kind: WasmExportKind::Normal,
+            },
+        ),
+        params: signature.params.into_iter().map(val_type).collect(),
+        results: signature.results.into_iter().map(val_type).collect(),
+        body,
+    }
 }
 
 fn is_string_param(function: &Function) -> bool {

@@ -431,6 +431,26 @@ fn find_program(candidates: &[&str], package: &str) -> PathBuf {
     panic!("{tool} not found: run scripts/test-deps.sh, which installs {package}");
 }
 
+/// Waits until a child's log holds `marker`; panics with the log when it exits first or
+/// time runs out.
+fn wait_for_log(child: &mut Child, log: &Path, marker: &str, what: &str, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if text.contains(marker) {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited ({status}):\n{text}");
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{what} did not start within {timeout:?}:\n{text}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Sends a signal to a child process (SIGSTOP/SIGCONT to freeze and thaw a server).
 fn signal(child: &Child, signal: libc::c_int) {
     unsafe {
@@ -601,21 +621,13 @@ impl TestHost {
             command.env(k, v);
         }
         let mut child = command.spawn().expect("spawn the test host");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let text = std::fs::read_to_string(&log).unwrap_or_default();
-            if text.contains("wasmcloud-test-host: started") {
-                break;
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("the test host exited ({status}):\n{text}");
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("the test host did not start within 60 s:\n{text}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_for_log(
+            &mut child,
+            &log,
+            "wasmcloud-test-host: started",
+            "the test host",
+            Duration::from_secs(60),
+        );
         TestHost {
             child,
             id: key.public_key(),
@@ -1007,21 +1019,13 @@ impl WadmServer {
             .stderr(log_file)
             .spawn()
             .expect("spawn wadm");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let text = std::fs::read_to_string(&log).unwrap_or_default();
-            if text.contains("wadm-test-server: started") {
-                break;
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("wadm exited ({status}):\n{text}");
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("wadm did not start within 30 s:\n{text}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_for_log(
+            &mut child,
+            &log,
+            "wadm-test-server: started",
+            "wadm",
+            Duration::from_secs(30),
+        );
         WadmServer {
             child,
             log,
