@@ -39,16 +39,25 @@ struct Running {
 
 impl Running {
     fn start(sandbox: &Sandbox, file: &Path) -> Running {
+        Self::start_in(sandbox, sandbox.path(), &[file.to_str().unwrap()])
+    }
+
+    /// `run ARGS --http ADDR` in `dir`.
+    fn start_in(sandbox: &Sandbox, dir: &Path, args: &[&str]) -> Running {
         let address = format!("127.0.0.1:{}", support::free_port());
         let child = sandbox
             .command()
-            .args(["run", file.to_str().unwrap(), "--http", &address])
+            .arg("run")
+            .args(args)
+            .args(["--http", &address])
+            .current_dir(dir)
+            .env("CARGO_TARGET_DIR", support::shared_build_cache())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
         let mut running = Running { child, address };
-        let up = support::wait_for(Duration::from_secs(30), || {
+        let up = support::wait_for(Duration::from_secs(120), || {
             if let Ok(Some(status)) = running.child.try_wait() {
                 panic!("run exited early: {status}");
             }
@@ -136,5 +145,31 @@ fn imports_nothing_serves_are_named_before_serving() {
             .starts_with(&format!("cannot listen on {address}")),
         "{}",
         run.error()
+    );
+}
+
+#[test]
+fn run_without_a_file_builds_the_current_actor_first() {
+    let sandbox = Sandbox::new();
+    sandbox.run(&["new", "actor", "here", "-y"]).ok();
+    let dir = sandbox.path().join("here");
+    let running = Running::start_in(&sandbox, &dir, &[]);
+    assert_eq!(
+        running.get("/x"),
+        (200, "Hello from here! You asked for /x\n".to_string())
+    );
+    assert!(running.stop().success());
+    // In a directory with no actor: one line saying so.
+    sandbox.run(&["new", "interface", "only-api", "-y"]).ok();
+    let run = sandbox.run_with(&["run"], |cmd| {
+        cmd.current_dir(sandbox.path().join("only-api"))
+            .env("CARGO_TARGET_DIR", support::shared_build_cache());
+    });
+    assert_eq!(run.status.code(), Some(1), "{}", run.stderr);
+    assert_eq!(
+        run.stderr.lines().last().unwrap(),
+        "error: `run` serves one actor: 0 selected (choose one with -p)",
+        "{}",
+        run.stderr
     );
 }
