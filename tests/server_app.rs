@@ -207,6 +207,30 @@ fn server_app_deploys_from_cargo_toml_alone_and_undeploys_to_nothing() {
     .ok();
     assert_eq!(status.json()["status"]["status"]["type"], "undeployed");
 
+    // Deployed again by name, from what wadm stores: no build, the same answer.
+    let again = run(
+        &sandbox,
+        sandbox.path(),
+        nats,
+        &["app", "deploy", "welcome", "-o", "json"],
+    )
+    .ok();
+    assert_eq!(
+        again.json()["status"]["status"]["type"],
+        "deployed",
+        "{}",
+        again.stdout
+    );
+    assert_eq!(
+        body_when_served(&address, "/Cleo", Duration::from_secs(20)),
+        "Welcome, Cleo: greeted by welcome-impl.\n"
+    );
+    run(&sandbox, &ws, nats, &["app", "undeploy", "welcome"]).ok();
+    support::wait_for(Duration::from_secs(30), || {
+        inventory(&sandbox, nats, host).is_empty().then_some(())
+    })
+    .expect("still running after the second undeploy");
+
     let deleted = run(
         &sandbox,
         &ws,
