@@ -1,19 +1,43 @@
-//! `dev`: build an actor, run it on a host of the lattice (optionally behind the host's
-//! builtin HTTP server), and on every change to its sources rebuild it and update it in
-//! place. Ctrl-C stops what `dev` started.
+//! `dev`: build an actor, run it (on a host of the lattice, optionally behind the host's
+//! builtin HTTP server, or in this process on the embedded runtime), and on every change to
+//! its sources rebuild it and update it in place. Ctrl-C stops what `dev` started.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 
-use super::{report_build_event, CtlConnArgs, KeyDirArgs, PackageArgs};
+use super::run::{event_sink, log_sink, report_dev_build_event};
+use super::{key_value_pairs, CtlConnArgs, KeyDirArgs, PackageArgs};
 use crate::output::Output;
-use cargo_wasmcloud::dev::{DevBuild, DevSession, Watcher};
-use cargo_wasmcloud::pipeline::{BuildEvent, BuildOptions, Profile};
+use cargo_wasmcloud::ctl::Lattice;
+use cargo_wasmcloud::dev::{self, DevBuild, DevSession, LocalSession, Place, Watcher};
+use cargo_wasmcloud::pipeline::{BuildOptions, Profile};
+
+/// Where `dev` runs the actor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RuntimeChoice {
+    /// A lattice if one was named (any --ctl-*/-x/--host-id option or its variable) or a
+    /// wasmCloud host answers at the default address; the embedded runtime otherwise
+    Auto,
+    /// In this process, on the embedded runtime (no NATS or host needed)
+    Embedded,
+    /// On a host of the lattice
+    Lattice,
+}
+
+/// Where the embedded runtime serves when no --http-address is given.
+const EMBEDDED_ADDRESS: &str = "127.0.0.1:8000";
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Where it runs (--runtime auto): on the lattice when one is named (any \
+    connection option: --ctl-host, --ctl-port, --ctl-credsfile, --ctl-seed, --ctl-jwt, -x, or \
+    their WASMCLOUD_* variables, or --host-id) or when a wasmCloud host answers on NATS at \
+    127.0.0.1:4222; otherwise in this process on the embedded runtime, serving HTTP at \
+    --http-address [default there: 127.0.0.1:8000]. `dev` says which it chose and why."
+)]
 pub struct DevArgs {
     /// The actor to run, in a workspace [default: the package of the current directory].
     /// (`-p` is the NATS port here, as in `ctl`.)
@@ -44,6 +68,15 @@ pub struct DevArgs {
     #[arg(long)]
     debug: bool,
 
+    /// Where to run it (see below)
+    #[arg(long, value_enum, default_value = "auto")]
+    runtime: RuntimeChoice,
+
+    /// wasi:config value KEY=VALUE on the embedded runtime (repeatable; over the app
+    /// table's `config`)
+    #[arg(long = "config", value_name = "KEY=VALUE")]
+    config: Vec<String>,
+
     #[command(flatten)]
     dir: KeyDirArgs,
 }
@@ -55,6 +88,7 @@ pub fn run(args: DevArgs, out: &Output) -> anyhow::Result<()> {
         ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst))
             .map_err(|e| anyhow::anyhow!("cannot catch Ctrl-C: {e}"))?;
     }
+    let overrides = key_value_pairs(&args.config, "--config")?;
     let selection = PackageArgs {
         packages: args.package.iter().cloned().collect(),
         workspace: false,
@@ -67,24 +101,127 @@ pub fn run(args: DevArgs, out: &Output) -> anyhow::Result<()> {
         opts.profile = Profile::Dev;
     }
     opts.keys = args.dir.policy(true);
-    let mut dev = DevBuild::new(opts)?;
+    let mut dev = DevBuild::new(opts, "dev")?;
+
+    // Where it runs is settled first: a named lattice that is missing is found before a
+    // build is spent on it.
+    let forced = match args.runtime {
+        RuntimeChoice::Auto => None,
+        RuntimeChoice::Embedded => Some(Place::Embedded),
+        RuntimeChoice::Lattice => Some(Place::Lattice),
+    };
+    let choice = dev::choose(forced, &args.conn.options(), lattice_named(&args))?;
+    out.note(&format!(
+        "Running on {} ({})",
+        match choice.place {
+            Place::Embedded => "the embedded runtime",
+            Place::Lattice => "the lattice",
+        },
+        choice.reason
+    ));
+    match choice.lattice {
+        Some(lattice) => on_lattice(&args, out, &cwd, &mut dev, lattice, &stop),
+        None => embedded(&args, out, &cwd, &mut dev, overrides, &stop),
+    }
+}
+
+/// Whether any option naming a lattice was given (its value differs from the default).
+fn lattice_named(args: &DevArgs) -> bool {
+    let c = &args.conn;
+    c.ctl_host != "127.0.0.1"
+        || c.ctl_port != 4222
+        || c.lattice != "default"
+        || c.ctl_jwt.is_some()
+        || c.ctl_seed.is_some()
+        || c.ctl_credsfile.is_some()
+        || args.host_id.is_some()
+}
+
+/// Shows the changed files relative to the project.
+fn report_change(out: &Output, dir: &std::path::Path, changed: &[std::path::PathBuf]) {
+    let shown: Vec<String> = changed
+        .iter()
+        .map(|p| p.strip_prefix(dir).unwrap_or(p).display().to_string())
+        .collect();
+    out.status("Changed", &shown.join(", "));
+}
+
+fn embedded(
+    args: &DevArgs,
+    out: &Output,
+    cwd: &std::path::Path,
+    dev: &mut DevBuild,
+    overrides: Vec<(String, String)>,
+    stop: &AtomicBool,
+) -> anyhow::Result<()> {
+    let project = dev.project().clone();
+    // Read once: the config is the app table's as `dev` started (and the --config flags).
+    let mut config = dev.config()?;
+    config.extend(overrides);
+    let first = dev.build_file(&mut |e| report_dev_build_event(out, cwd, e))?;
+    let address = args.http_address.as_deref().unwrap_or(EMBEDDED_ADDRESS);
+    let session = LocalSession::start(
+        &first,
+        config.clone(),
+        address,
+        log_sink(out),
+        event_sink(out),
+    )?;
+    out.status(
+        "Serving",
+        &format!("{} on http://{}", project.package, session.address),
+    );
+    out.stream_item(
+        "",
+        serde_json::json!({ "serving": project.package, "address": session.address.to_string() }),
+    );
+    let mut watcher = Watcher::new(vec![project.dir().to_path_buf()]);
+    out.status(
+        "Watching",
+        &format!("{} for changes (Ctrl-C to stop)", project.dir().display()),
+    );
+    let mut updates = 0u32;
+    while let Some(changed) = watcher.wait(stop) {
+        report_change(out, project.dir(), &changed);
+        let swapped = dev
+            .build_file(&mut |e| report_dev_build_event(out, cwd, e))
+            .and_then(|built| session.update(&built, config.clone()));
+        match swapped {
+            Ok(()) => {
+                updates += 1;
+                out.status(
+                    "Updated",
+                    &format!("{} (serving the new build)", project.package),
+                );
+            }
+            // A broken edit is normal while developing: the old build keeps serving.
+            Err(e) => out.warn(&format!("{e:#}; still serving the previous build")),
+        }
+    }
+    session.stop();
+    out.status("Stopped", &project.package);
+    out.result(
+        &format!("{updates} update(s) of {}", project.package),
+        serde_json::json!({ "component_id": project.package, "runtime": "embedded",
+                            "builds": dev.generation, "updates": updates }),
+    )?;
+    Ok(())
+}
+
+fn on_lattice(
+    args: &DevArgs,
+    out: &Output,
+    cwd: &std::path::Path,
+    dev: &mut DevBuild,
+    lattice: Lattice,
+    stop: &AtomicBool,
+) -> anyhow::Result<()> {
     let project = dev.project().clone();
     let component_id = args
         .component_id
         .clone()
         .unwrap_or_else(|| project.package.clone());
-    let mut build_once = |out: &Output| -> anyhow::Result<String> {
-        let mut events = |event: BuildEvent<'_>| match event {
-            // `dev` says what it runs; the signing line would only repeat it.
-            BuildEvent::Finished(_) => {}
-            other => report_build_event(out, &cwd, other),
-        };
-        Ok(dev.build(&mut events)?)
-    };
-
-    // The lattice first: a missing NATS is found before a build is spent on it.
-    let lattice = args.conn.connect()?;
-    let first = build_once(out)?;
+    let first = dev.build(&mut |e| report_dev_build_event(out, cwd, e))?;
     let mut session = DevSession::start(lattice, args.host_id.as_deref(), &component_id, &first)
         .map_err(|e| anyhow::anyhow!("starting the component: {e}"))?;
     out.status(
@@ -110,18 +247,9 @@ pub fn run(args: DevArgs, out: &Output) -> anyhow::Result<()> {
         &format!("{} for changes (Ctrl-C to stop)", project.dir().display()),
     );
     let mut updates = 0u32;
-    while let Some(changed) = watcher.wait(&stop) {
-        let shown: Vec<String> = changed
-            .iter()
-            .map(|p| {
-                p.strip_prefix(project.dir())
-                    .unwrap_or(p)
-                    .display()
-                    .to_string()
-            })
-            .collect();
-        out.status("Changed", &shown.join(", "));
-        match build_once(out) {
+    while let Some(changed) = watcher.wait(stop) {
+        report_change(out, project.dir(), &changed);
+        match dev.build(&mut |e| report_dev_build_event(out, cwd, e)) {
             Ok(reference) => match session.update(&reference) {
                 Ok(_) => {
                     updates += 1;
@@ -143,7 +271,7 @@ pub fn run(args: DevArgs, out: &Output) -> anyhow::Result<()> {
     out.result(
         &format!("{} update(s) of {}", updates, session.component_id),
         serde_json::json!({ "component_id": session.component_id, "host_id": session.host_id,
-                            "builds": dev.generation, "updates": updates }),
+                            "runtime": "lattice", "builds": dev.generation, "updates": updates }),
     )?;
     Ok(())
 }

@@ -197,6 +197,19 @@ impl CtlConnArgs {
     }
 }
 
+/// `KEY=VALUE` arguments of `flag`, in order.
+pub fn key_value_pairs(items: &[String], flag: &str) -> anyhow::Result<Vec<(String, String)>> {
+    items
+        .iter()
+        .map(|item| {
+            item.split_once('=')
+                .filter(|(k, _)| !k.is_empty())
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .ok_or_else(|| anyhow::anyhow!("invalid {flag} {item:?}: use KEY=VALUE"))
+        })
+        .collect()
+}
+
 /// Which workspace packages a command works on, chosen as cargo chooses them.
 #[derive(Debug, Clone, Args)]
 pub struct PackageArgs {

@@ -7,11 +7,12 @@ use std::sync::Arc;
 use clap::Args;
 use serde_json::json;
 
-use super::{report_build_event, KeyDirArgs};
+use super::{key_value_pairs, report_build_event, KeyDirArgs};
 use crate::output::Output;
-use cargo_wasmcloud::pipeline::{self, BuildOptions, Profile};
-use cargo_wasmcloud::project::{ProjectKind, Selection};
-use cargo_wasmcloud::runtime::{serve, Runtime, ServeEvent, Slot};
+use cargo_wasmcloud::dev::{DevBuild, LocalSession};
+use cargo_wasmcloud::pipeline::{BuildEvent, BuildOptions, Profile};
+use cargo_wasmcloud::project::Selection;
+use cargo_wasmcloud::runtime::{EventSink, Level, LogSink, ServeEvent};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -35,6 +36,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8000")]
     http: String,
 
+    /// wasi:config value KEY=VALUE (repeatable; over the app table's `config`)
+    #[arg(long = "config", value_name = "KEY=VALUE")]
+    config: Vec<String>,
+
     /// Build with the dev profile [default: release]
     #[arg(long)]
     debug: bool,
@@ -48,8 +53,9 @@ pub struct RunArgs {
 }
 
 pub fn run(args: RunArgs, out: &Output) -> anyhow::Result<()> {
-    let (path, name) = match &args.file {
-        Some(file) => (file.clone(), file.display().to_string()),
+    let overrides = key_value_pairs(&args.config, "--config")?;
+    let (path, name, mut config) = match &args.file {
+        Some(file) => (file.clone(), file.display().to_string(), Default::default()),
         None => {
             let mut selection = Selection::new(std::env::current_dir()?);
             selection.manifest_path = args.manifest_path.clone();
@@ -66,49 +72,15 @@ pub fn run(args: RunArgs, out: &Output) -> anyhow::Result<()> {
                 sign: true,
                 keys: args.dir.policy(true),
             };
-            let built = pipeline::build(opts, &mut |e| report_build_event(out, &cwd, e))?;
-            let actors: Vec<_> = built
-                .into_iter()
-                .filter(|b| b.kind == ProjectKind::Actor)
-                .collect();
-            anyhow::ensure!(
-                actors.len() == 1,
-                "`run` serves one actor: {} selected (choose one with -p)",
-                actors.len()
-            );
-            (actors[0].path.clone(), actors[0].package.clone())
+            let mut dev = DevBuild::new(opts, "run")?;
+            let config = dev.config()?;
+            let path = dev.build_file(&mut |e| report_build_event(out, &cwd, e))?;
+            (path, dev.project().package.clone(), config)
         }
     };
-    let bytes = std::fs::read(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let runtime = Runtime::new()?;
-    let prepared = runtime
-        .prepare(&bytes)
-        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-    let verbose = out.verbose > 0;
-    let events_out = out.clone();
-    let served = serve(
-        Slot::new(prepared),
-        &args.http,
-        Arc::new(move |event| match event {
-            ServeEvent::Answered {
-                method,
-                path,
-                status,
-                micros,
-            } if verbose => events_out.status(
-                "Answered",
-                &format!(
-                    "{method} {path} {status} ({:.1} ms)",
-                    micros as f64 / 1000.0
-                ),
-            ),
-            ServeEvent::Failed { path, error } => {
-                events_out.warn(&format!("{path}: the component failed (500): {error}"))
-            }
-            _ => {}
-        }),
-    )?;
-    let address = served.address;
+    config.extend(overrides);
+    let session = LocalSession::start(&path, config, &args.http, log_sink(out), event_sink(out))?;
+    let address = session.address;
     out.status(
         "Serving",
         &format!("{name} on http://{address} (Ctrl-C stops)"),
@@ -122,7 +94,54 @@ pub fn run(args: RunArgs, out: &Output) -> anyhow::Result<()> {
         let _ = stop.send(());
     })?;
     let _ = stopped.recv();
-    served.stop();
+    session.stop();
     out.status("Stopped", &name);
     Ok(())
+}
+
+/// Components' `wasi:logging` lines on stderr: info and above, debug and trace with `-v`.
+pub fn log_sink(out: &Output) -> LogSink {
+    let verbose = out.verbose > 0;
+    Arc::new(move |level, context, message| {
+        if matches!(level, Level::Trace | Level::Debug) && !verbose {
+            return;
+        }
+        let context = if context.is_empty() {
+            String::new()
+        } else {
+            format!(" {context}:")
+        };
+        eprintln!("[{:>8}]{context} {message}", level.name());
+    })
+}
+
+/// Requests as they are answered (with `-v`), and every failed one as a warning.
+pub fn event_sink(out: &Output) -> EventSink {
+    let out = out.clone();
+    Arc::new(move |event| match event {
+        ServeEvent::Answered {
+            method,
+            path,
+            status,
+            micros,
+        } if out.verbose > 0 => out.status(
+            "Answered",
+            &format!(
+                "{method} {path} {status} ({:.1} ms)",
+                micros as f64 / 1000.0
+            ),
+        ),
+        ServeEvent::Failed { path, error } => {
+            out.warn(&format!("{path}: the component failed (500): {error}"))
+        }
+        _ => {}
+    })
+}
+
+/// A build event as `dev` shows it: the signing line would only repeat what it runs.
+pub fn report_dev_build_event(out: &Output, cwd: &std::path::Path, event: BuildEvent<'_>) {
+    match event {
+        BuildEvent::Finished(_) => {}
+        other => report_build_event(out, cwd, other),
+    }
 }

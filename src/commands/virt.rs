@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 use serde_json::json;
 
+use super::key_value_pairs;
 use crate::output::Output;
 use cargo_wasmcloud::virt::{self, Deny, VirtSpec};
 
@@ -41,24 +42,12 @@ pub struct VirtArgs {
     destination: Option<PathBuf>,
 }
 
-fn pairs(items: &[String], flag: &str) -> anyhow::Result<Vec<(String, String)>> {
-    items
-        .iter()
-        .map(|item| {
-            item.split_once('=')
-                .filter(|(k, _)| !k.is_empty())
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .ok_or_else(|| anyhow::anyhow!("invalid {flag} {item:?}: use KEY=VALUE"))
-        })
-        .collect()
-}
-
 pub fn run(args: VirtArgs, out: &Output) -> anyhow::Result<()> {
     let spec = VirtSpec {
-        env: pairs(&args.env, "--env")?,
+        env: key_value_pairs(&args.env, "--env")?,
         args: args.args.clone(),
         cwd: args.cwd.clone(),
-        config: pairs(&args.config, "--config")?,
+        config: key_value_pairs(&args.config, "--config")?,
         deny: args
             .deny
             .iter()

@@ -1,11 +1,14 @@
 //! The embedded runtime: an actor's `wasi:http/incoming-handler` served in this process on
 //! wasmtime, a fresh instance per request from one pre-instantiated component, as
 //! `wasmtime serve` and wasmCloud hosts do. Host interfaces: WASI 0.2 (any 0.2.x patch
-//! links) and wasi:http. Imports nothing here serves are all named before anything is
-//! served.
+//! links), wasi:http, and what a wasmCloud 1.x host serves itself (`services`: keyvalue,
+//! config, logging, by their exact draft names). Imports nothing here serves are all named
+//! before anything is served.
 
 mod serve;
+mod services;
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
 use wasmtime::component::{Component, Linker, ResourceTable};
@@ -15,7 +18,9 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::artifact::wit::{component_interfaces, WitError};
-pub use serve::{serve, ServeEvent, Served};
+pub use serve::{serve, EventSink, ServeEvent, Served};
+use services::Shared;
+pub use services::{Level, LogSink};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
@@ -61,7 +66,8 @@ pub fn unserved_imports(imports: &[String]) -> Vec<String> {
         .iter()
         .filter(|name| {
             let (base, version) = name.split_once('@').unwrap_or((name, ""));
-            !(version.starts_with("0.2.") && SERVED.iter().any(|s| base.starts_with(s)))
+            let wasi = version.starts_with("0.2.") && SERVED.iter().any(|s| base.starts_with(s));
+            !wasi && !services::SERVED_EXACTLY.contains(&name.as_str())
         })
         .cloned()
         .collect()
@@ -72,6 +78,8 @@ pub(crate) struct Host {
     wasi: WasiCtx,
     http: WasiHttpCtx,
     table: ResourceTable,
+    shared: Arc<Shared>,
+    config: Arc<BTreeMap<String, String>>,
 }
 
 impl WasiView for Host {
@@ -98,23 +106,36 @@ pub struct Prepared {
     pub(crate) pre: ProxyPre<Host>,
     /// Its imports and exports by name.
     pub interfaces: crate::artifact::wit::ComponentInterfaces,
+    shared: Arc<Shared>,
+    config: Arc<BTreeMap<String, String>>,
 }
 
-/// The engine, shared by every component this process serves.
+/// The engine, shared by every component this process serves, and the state they share
+/// (keyvalue buckets outlive any one component, so a swapped-in build sees the old data).
 pub struct Runtime {
     engine: Engine,
+    shared: Arc<Shared>,
 }
 
 impl Runtime {
-    pub fn new() -> Result<Runtime, RuntimeError> {
+    /// `log` receives the components' `wasi:logging` lines.
+    pub fn new(log: LogSink) -> Result<Runtime, RuntimeError> {
         let mut config = Config::new();
         config.wasm_component_model(true);
         let engine = Engine::new(&config).map_err(|e| RuntimeError::Load(format!("{e:#}")))?;
-        Ok(Runtime { engine })
+        Ok(Runtime {
+            engine,
+            shared: Arc::new(Shared::new(log)),
+        })
     }
 
     /// Checks, compiles and links a component: every import it needs must be served here.
-    pub fn prepare(&self, bytes: &[u8]) -> Result<Prepared, RuntimeError> {
+    /// `config` is what `wasi:config` answers it.
+    pub fn prepare(
+        &self,
+        bytes: &[u8],
+        config: BTreeMap<String, String>,
+    ) -> Result<Prepared, RuntimeError> {
         let interfaces = component_interfaces(bytes)?;
         let unserved = unserved_imports(&interfaces.imports);
         if !unserved.is_empty() {
@@ -132,8 +153,14 @@ impl Runtime {
         let mut linker = Linker::<Host>::new(&self.engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(load)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(load)?;
+        services::add_to_linker(&mut linker).map_err(load)?;
         let pre = ProxyPre::new(linker.instantiate_pre(&component).map_err(load)?).map_err(load)?;
-        Ok(Prepared { pre, interfaces })
+        Ok(Prepared {
+            pre,
+            interfaces,
+            shared: self.shared.clone(),
+            config: Arc::new(config),
+        })
     }
 }
 
@@ -156,18 +183,20 @@ impl Slot {
     }
 }
 
-pub(crate) fn new_store(pre: &ProxyPre<Host>) -> Store<Host> {
+pub(crate) fn new_store(prepared: &Prepared) -> Store<Host> {
     // As a wasmCloud 1.9 host: no environment, no preopens, stderr only.
     let wasi = WasiCtx::builder()
         .inherit_stderr()
         .args(&["main.wasm"])
         .build();
     Store::new(
-        pre.engine(),
+        prepared.pre.engine(),
         Host {
             wasi,
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
+            shared: prepared.shared.clone(),
+            config: prepared.config.clone(),
         },
     )
 }
@@ -183,6 +212,9 @@ mod tests {
             "wasi:http/types@0.2.0",
             "wasi:cli/environment@0.2.3",
             "wasi:keyvalue/store@0.2.0-draft",
+            "wasi:keyvalue/store@0.2.0-draft2",
+            "wasi:config/store@0.2.0-rc.1",
+            "wasi:logging/logging",
             "wasi:io/streams@0.3.0",
             "acme:greeter/api@0.1.0",
         ]
@@ -192,7 +224,8 @@ mod tests {
         assert_eq!(
             unserved_imports(&imports),
             [
-                "wasi:keyvalue/store@0.2.0-draft",
+                "wasi:keyvalue/store@0.2.0-draft2",
+                "wasi:config/store@0.2.0-rc.1",
                 "wasi:io/streams@0.3.0",
                 "acme:greeter/api@0.1.0"
             ]

@@ -57,11 +57,12 @@ impl Drop for Served {
     }
 }
 
-type Events = Arc<dyn Fn(ServeEvent) + Send + Sync>;
+/// Where a server's events go.
+pub type EventSink = Arc<dyn Fn(ServeEvent) + Send + Sync>;
 
 /// Serves the slot's component on `address` until stopped. The address is bound before
 /// this returns, so a taken port is an error here.
-pub fn serve(slot: Slot, address: &str, on_event: Events) -> Result<Served, RuntimeError> {
+pub fn serve(slot: Slot, address: &str, on_event: EventSink) -> Result<Served, RuntimeError> {
     let listen_error = |source: std::io::Error| RuntimeError::Listen {
         address: address.to_string(),
         source,
@@ -119,7 +120,7 @@ pub fn serve(slot: Slot, address: &str, on_event: Events) -> Result<Served, Runt
 async fn answer(
     slot: &Slot,
     request: hyper::Request<hyper::body::Incoming>,
-    on_event: &Events,
+    on_event: &EventSink,
 ) -> hyper::Response<HyperOutgoingBody> {
     let started = Instant::now();
     let method = request.method().to_string();
@@ -163,7 +164,7 @@ async fn handle(
 ) -> wasmtime::Result<hyper::Response<HyperOutgoingBody>> {
     let prepared = slot.current();
     let pre = prepared.pre.clone();
-    let mut store = new_store(&pre);
+    let mut store = new_store(&prepared);
     let (sender, receiver) = tokio::sync::oneshot::channel();
     let incoming = store
         .data_mut()

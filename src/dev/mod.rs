@@ -1,5 +1,6 @@
-//! `dev`: noticing that a crate's sources changed, and keeping one component running on a
-//! host in step with them.
+//! `dev`: noticing that a crate's sources changed, and keeping one component running in
+//! step with them: on a host of a lattice (`lattice`), or in this process on the embedded
+//! runtime (`local`) when there is no lattice to run on ([`choose`] says which and why).
 //!
 //! Changes are found by polling file metadata (no OS watcher: the same code everywhere, and
 //! a crate is small), skipping build output and generated glue, after a quiet moment so one
@@ -10,21 +11,40 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::ctl::{file_reference, AuctionRequest, CtlError, Lattice, Link, ScaleRequest, Workload};
+use crate::ctl::{file_reference, CtlError, CtlOptions, Lattice};
 use crate::fsutil;
 use crate::pipeline::{BuildError, BuildEvent, BuildOptions, Pipeline};
+use crate::project::app_settings::{AppSettings, AppSettingsError};
 use crate::project::{Project, ProjectKind};
+use crate::runtime::RuntimeError;
+
+mod lattice;
+mod local;
+pub use lattice::{DevSession, HTTP_SERVER_ID, HTTP_SERVER_REF};
+pub use local::LocalSession;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DevError {
     #[error(transparent)]
     Build(#[from] BuildError),
-    #[error("`dev` runs actors, and `{package}` is not one ({kind})")]
-    NotAnActor { package: String, kind: ProjectKind },
-    #[error("no actor here: run `dev` in an actor's directory or give --package")]
-    NoActor,
-    #[error("`dev` runs one actor: choose it with --package")]
-    ManyActors,
+    #[error("`{command}` runs actors, and `{package}` is not one ({kind})")]
+    NotAnActor {
+        command: &'static str,
+        package: String,
+        kind: ProjectKind,
+    },
+    #[error("no actor here: run `{command}` in an actor's directory or give --package")]
+    NoActor { command: &'static str },
+    #[error("`{command}` runs one actor: choose it with --package")]
+    ManyActors { command: &'static str },
+    #[error(transparent)]
+    Settings(#[from] AppSettingsError),
+    #[error("{name}: {source}")]
+    Runtime {
+        name: String,
+        #[source]
+        source: RuntimeError,
+    },
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -45,19 +65,20 @@ pub struct DevBuild {
 }
 
 impl DevBuild {
-    /// Selects the one actor to run.
-    pub fn new(opts: BuildOptions) -> Result<DevBuild, DevError> {
+    /// Selects the one actor to run; `command` words the errors (`dev`, `run`).
+    pub fn new(opts: BuildOptions, command: &'static str) -> Result<DevBuild, DevError> {
         let pipeline = Pipeline::load(opts)?;
         match pipeline.projects.as_slice() {
             [one] if one.kind == ProjectKind::Actor => {}
             [one] => {
                 return Err(DevError::NotAnActor {
+                    command,
                     package: one.package.clone(),
                     kind: one.kind,
                 })
             }
-            [] => return Err(DevError::NoActor),
-            _ => return Err(DevError::ManyActors),
+            [] => return Err(DevError::NoActor { command }),
+            _ => return Err(DevError::ManyActors { command }),
         }
         let dir = pipeline.ws.target_dir.join("wasmcloud/dev");
         Ok(DevBuild {
@@ -71,16 +92,47 @@ impl DevBuild {
         &self.pipeline.projects[0]
     }
 
+    /// Builds and signs the actor; returns the signed file.
+    pub fn build_file(
+        &mut self,
+        events: &mut dyn FnMut(BuildEvent<'_>),
+    ) -> Result<PathBuf, DevError> {
+        let built = self.pipeline.build(events)?;
+        self.generation += 1;
+        let first = built.into_iter().next();
+        Ok(first.ok_or(DevError::NoActor { command: "dev" })?.path)
+    }
+
+    /// The actor's config as the application table gives it
+    /// (`[workspace|package.metadata.wasmcloud.app.components.<package>] config`): what
+    /// `wasi:config` answers it on the embedded runtime, as wadm gives it on a lattice.
+    pub fn config(&self) -> Result<BTreeMap<String, String>, DevError> {
+        let project = self.project();
+        let (value, table) = match self.pipeline.ws.workspace_metadata().get("wasmcloud") {
+            Some(w) if w.get("app").is_some() => {
+                (w["app"].clone(), "workspace.metadata.wasmcloud.app")
+            }
+            _ => match &project.settings.app {
+                Some(app) => (app.clone(), "package.metadata.wasmcloud.app"),
+                None => return Ok(BTreeMap::new()),
+            },
+        };
+        let settings = AppSettings::read(&value, table)?;
+        Ok(settings
+            .components
+            .get(&project.package)
+            .map(|c| c.config.clone())
+            .unwrap_or_default())
+    }
+
     /// Builds and signs the actor, and returns the `file://` reference of a fresh copy.
     pub fn build(&mut self, events: &mut dyn FnMut(BuildEvent<'_>)) -> Result<String, DevError> {
-        let built = self.pipeline.build(events)?;
-        let signed = &built.first().ok_or(DevError::NoActor)?.path;
+        let signed = &self.build_file(events)?;
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| DevError::Io { path, source }
         };
         std::fs::create_dir_all(&self.dir).map_err(io(&self.dir))?;
-        self.generation += 1;
         let copy = self.dir.join(format!(
             "{}-{}.wasm",
             self.project().artifact,
@@ -90,6 +142,82 @@ impl DevBuild {
         fsutil::write_atomic(&copy, fsutil::Mode::Public, |w| w.write_all(&bytes))
             .map_err(io(&copy))?;
         Ok(file_reference(&copy.display().to_string()))
+    }
+}
+
+/// Where `dev` runs the actor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// In this process, on the embedded runtime.
+    Embedded,
+    /// On a host of a lattice.
+    Lattice,
+}
+
+/// Where `dev` runs, why, and the lattice connection when it is a lattice.
+pub struct Choice {
+    pub place: Place,
+    pub reason: String,
+    pub lattice: Option<Lattice>,
+}
+
+/// How long the look for a lattice may take when none was asked for.
+const PROBE_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// Chooses where `dev` runs: `forced` when given; a lattice when one was named (`named`:
+/// any connection option or `--host-id` given; failing to reach it is an error); otherwise
+/// the lattice at `opts` if a wasmCloud host answers there within moments, else embedded.
+pub fn choose(forced: Option<Place>, opts: &CtlOptions, named: bool) -> Result<Choice, CtlError> {
+    let address = format!("{}:{}", opts.host, opts.port);
+    let on_lattice = |lattice: Lattice, why: String| Choice {
+        place: Place::Lattice,
+        reason: why,
+        lattice: Some(lattice),
+    };
+    let embedded = |why: String| Choice {
+        place: Place::Embedded,
+        reason: why,
+        lattice: None,
+    };
+    match forced {
+        Some(Place::Embedded) => return Ok(embedded("as asked (--embedded)".into())),
+        Some(Place::Lattice) => {
+            return Ok(on_lattice(
+                Lattice::connect(opts)?,
+                "as asked (--lattice)".into(),
+            ))
+        }
+        None if named => {
+            return Ok(on_lattice(
+                Lattice::connect(opts)?,
+                format!("lattice `{}` at {address} as given", opts.lattice),
+            ))
+        }
+        None => {}
+    }
+    let probe = CtlOptions {
+        timeout: PROBE_TIMEOUT.min(opts.timeout),
+        ..opts.clone()
+    };
+    let Ok(lattice) = Lattice::connect(&probe) else {
+        return Ok(embedded(format!("no NATS server at {address}")));
+    };
+    match lattice.get_hosts() {
+        Ok(hosts) if !hosts.is_empty() => {
+            drop(lattice);
+            Ok(on_lattice(
+                Lattice::connect(opts)?,
+                format!(
+                    "{} wasmCloud host(s) answer on lattice `{}` at {address}",
+                    hosts.len(),
+                    opts.lattice
+                ),
+            ))
+        }
+        _ => Ok(embedded(format!(
+            "NATS at {address}, but no wasmCloud host answers on lattice `{}`",
+            opts.lattice
+        ))),
     }
 }
 
@@ -196,132 +324,6 @@ impl Watcher {
                 return Some(changed);
             }
         }
-    }
-}
-
-/// The builtin HTTP server's reference on wasmCloud 1.x hosts.
-pub const HTTP_SERVER_REF: &str = "wasmcloud+builtin://http-server";
-/// The id `dev` gives it (as the README walkthrough does).
-pub const HTTP_SERVER_ID: &str = "http-server";
-
-/// A component `dev` runs, and what it started around it, to undo on the way out.
-pub struct DevSession {
-    lattice: Lattice,
-    pub host_id: String,
-    pub component_id: String,
-    /// The HTTP server's config name and whether this session started the server.
-    http: Option<(String, bool)>,
-}
-
-impl DevSession {
-    /// Starts the component from `reference` on `host_id` (else the host an auction picks),
-    /// waiting until the host reports it running.
-    pub fn start(
-        lattice: Lattice,
-        host_id: Option<&str>,
-        component_id: &str,
-        reference: &str,
-    ) -> Result<DevSession, CtlError> {
-        let auction = AuctionRequest {
-            kind: Workload::Component,
-            reference: reference.to_string(),
-            id: component_id.to_string(),
-            constraints: Default::default(),
-        };
-        let host_id = lattice.place(&auction, host_id)?;
-        lattice.scale_component(
-            &ScaleRequest {
-                host_id: host_id.clone(),
-                component_ref: reference.to_string(),
-                component_id: component_id.to_string(),
-                count: 1,
-                ..Default::default()
-            },
-            Some(Duration::from_secs(30)),
-        )?;
-        Ok(DevSession {
-            lattice,
-            host_id,
-            component_id: component_id.to_string(),
-            http: None,
-        })
-    }
-
-    /// Serves the component at `address` through the builtin HTTP server, started here if
-    /// no host runs it yet. The link is named after the component, so one server can serve
-    /// several.
-    pub fn serve_http(&mut self, address: &str) -> Result<(), CtlError> {
-        let config_name = format!("{}-http", self.component_id);
-        let start = self.lattice.hosts_running(HTTP_SERVER_ID, true)?.is_empty();
-        // From here on, cleaning up includes what this step made.
-        self.http = Some((config_name.clone(), start));
-        if start {
-            self.lattice.start_provider(
-                &self.host_id,
-                HTTP_SERVER_REF,
-                HTTP_SERVER_ID,
-                &[],
-                Some(Duration::from_secs(30)),
-            )?;
-        }
-        self.lattice.put_config(
-            &config_name,
-            &[("address".to_string(), address.to_string())]
-                .into_iter()
-                .collect(),
-        )?;
-        let link = Link {
-            source_id: HTTP_SERVER_ID.to_string(),
-            target: self.component_id.clone(),
-            name: self.component_id.clone(),
-            wit_namespace: "wasi".into(),
-            wit_package: "http".into(),
-            interfaces: vec!["incoming-handler".into()],
-            source_config: vec![config_name],
-            target_config: Vec::new(),
-        };
-        self.lattice.check_http_link_address(&link)?;
-        self.lattice.put_link(&link)
-    }
-
-    /// Points the running component at a new image.
-    pub fn update(&self, reference: &str) -> Result<(), CtlError> {
-        self.lattice
-            .update_component(&self.host_id, &self.component_id, reference)
-            .map(|_| ())
-    }
-
-    /// Undoes what the session started; returns what could not be undone.
-    pub fn stop(&self) -> Vec<String> {
-        let mut problems = Vec::new();
-        if let Some((config_name, started_server)) = &self.http {
-            let _ = self
-                .lattice
-                .delete_link(HTTP_SERVER_ID, &self.component_id, "wasi", "http");
-            let _ = self.lattice.delete_config(config_name);
-            if *started_server {
-                if let Err(e) = self.lattice.stop_provider(
-                    &self.host_id,
-                    HTTP_SERVER_ID,
-                    Some(Duration::from_secs(10)),
-                ) {
-                    problems.push(format!("stopping the HTTP server: {e}"));
-                }
-            }
-        }
-        let request = ScaleRequest {
-            host_id: self.host_id.clone(),
-            component_id: self.component_id.clone(),
-            count: 0,
-            ..Default::default()
-        };
-        if let Err(e) = self
-            .lattice
-            .scale_component(&request, Some(Duration::from_secs(10)))
-        {
-            problems.push(format!("stopping {}: {e}", self.component_id));
-        }
-        problems
     }
 }
 
