@@ -34,11 +34,7 @@ impl LocalSession {
         })?;
         let prepared = prepare(&runtime, component, config)?;
         let slot = Slot::new(prepared);
-        let served =
-            serve(slot.clone(), address, on_event).map_err(|source| DevError::Runtime {
-                name: component.display().to_string(),
-                source,
-            })?;
+        let served = serve(slot.clone(), address, on_event).map_err(DevError::Serve)?;
         let address = served.address;
         Ok(LocalSession {
             runtime,

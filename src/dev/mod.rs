@@ -39,6 +39,9 @@ pub enum DevError {
     ManyActors { command: &'static str },
     #[error(transparent)]
     Settings(#[from] AppSettingsError),
+    /// Serving failed (the address is taken): not the component's fault.
+    #[error(transparent)]
+    Serve(RuntimeError),
     #[error("{name}: {source}")]
     Runtime {
         name: String,

@@ -882,12 +882,17 @@ pub fn measure_program(program: &Path, args: &[&str], cwd: &Path) -> Measure {
 
 /// `GET path` over plain HTTP/1.1: the status code and body, or why it failed.
 pub fn http_get(addr: &str, path: &str) -> Result<(u16, String), String> {
+    http_get_within(addr, path, Duration::from_secs(10))
+}
+
+/// [`http_get`] waiting up to `timeout` for the answer.
+pub fn http_get_within(addr: &str, path: &str, timeout: Duration) -> Result<(u16, String), String> {
     let mut stream = TcpStream::connect_timeout(
         &addr.parse::<SocketAddr>().map_err(|e| e.to_string())?,
         Duration::from_secs(2),
     )
     .map_err(|e| e.to_string())?;
-    stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    stream.set_read_timeout(Some(timeout)).ok();
     write!(
         stream,
         "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
