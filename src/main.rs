@@ -11,6 +11,11 @@ use clap::{CommandFactory, FromArgMatches};
 fn main() -> ExitCode {
     install_panic_hook();
     let args = plugin_args(std::env::args_os().collect());
+    if is_version_query(&args) {
+        // What clap prints for it, without building the whole command tree first.
+        println!("cargo-wasmcloud {}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
     let color = requested_color(&args);
     let matches = commands::Cli::command()
         .color(color.to_clap())
@@ -38,6 +43,11 @@ fn plugin_args(mut args: Vec<OsString>) -> Vec<OsString> {
         args.remove(1);
     }
     args
+}
+
+/// Exactly `--version` or `-V` and nothing else.
+fn is_version_query(args: &[OsString]) -> bool {
+    args.len() == 2 && (args[1] == "--version" || args[1] == "-V")
 }
 
 /// `--color` has to be known before clap parses, so that its own errors obey it.

@@ -46,8 +46,16 @@ fn help_works_directly_and_as_a_cargo_plugin() {
     let through_cargo = run_command(&mut cmd).ok();
     assert_eq!(through_cargo.stdout, direct.stdout);
 
-    let version = sandbox.run(&["--version"]).ok();
-    assert!(version.stdout.starts_with("cargo-wasmcloud "));
+    // The quick answer to a bare --version is what clap answers when it parses.
+    let expected = format!("cargo-wasmcloud {}\n", env!("CARGO_PKG_VERSION"));
+    for args in [
+        &["--version"][..],
+        &["-V"],
+        &["wasmcloud", "--version"],
+        &["--color", "never", "--version"],
+    ] {
+        assert_eq!(sandbox.run(args).ok().stdout, expected, "{args:?}");
+    }
     let sub_help = sandbox.run(&["wasmcloud", "claims", "sign", "--help"]).ok();
     assert!(sub_help.stdout.contains("--call-alias"));
 }

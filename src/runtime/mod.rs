@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
 use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Config, Engine, Store};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
@@ -47,6 +47,13 @@ pub enum RuntimeError {
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
+
+/// Instances that may be alive at once (requests in flight, and the old build's while `dev`
+/// swaps): one more gets a 500.
+const POOL_INSTANCES: u32 = 1000;
+
+/// A component's linear memory limit, a wasmCloud 1.9 host's default.
+const MAX_MEMORY: usize = 256 << 20;
 
 /// Interfaces served here (any 0.2.x version of each).
 const SERVED: &[&str] = &[
@@ -122,7 +129,24 @@ impl Runtime {
     pub fn new(log: LogSink) -> Result<Runtime, RuntimeError> {
         let mut config = Config::new();
         config.wasm_component_model(true);
-        let engine = Engine::new(&config).map_err(|e| RuntimeError::Load(format!("{e:#}")))?;
+        // Instances from a pool of reserved slots, as wasmCloud hosts make them: a request's
+        // instance is a slot reset, not fresh mappings. Where the address space cannot be
+        // reserved (a ulimit), instances are allocated on demand instead.
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(POOL_INSTANCES)
+            .total_core_instances(POOL_INSTANCES * 4)
+            .total_memories(POOL_INSTANCES * 2)
+            .total_tables(POOL_INSTANCES * 4)
+            .max_memories_per_component(8)
+            .max_tables_per_component(16)
+            .max_core_instances_per_component(30)
+            .max_memory_size(MAX_MEMORY);
+        let mut pooled = config.clone();
+        pooled.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = match Engine::new(&pooled) {
+            Ok(engine) => engine,
+            Err(_) => Engine::new(&config).map_err(|e| RuntimeError::Load(format!("{e:#}")))?,
+        };
         Ok(Runtime {
             engine,
             shared: Arc::new(Shared::new(log)),
