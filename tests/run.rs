@@ -405,3 +405,45 @@ fn dev_on_a_lattice_that_is_not_there_fails_before_building() {
         assert!(!sandbox.path().join("target").exists(), "it built first");
     }
 }
+
+#[test]
+fn run_chooses_one_actor_of_a_workspace_with_p() {
+    let sandbox = Sandbox::new();
+    let ws = support::app_workspace(&sandbox, "127.0.0.1:1");
+    let run = |args: &[&str]| {
+        let run = sandbox.run_with(args, |cmd| {
+            cmd.current_dir(&ws)
+                .env("CARGO_TARGET_DIR", support::shared_build_cache());
+        });
+        assert_eq!(run.status.code(), Some(1), "{}", run.stderr);
+        run
+    };
+    assert_eq!(
+        run(&["run"]).fails().error(),
+        "`run` runs one actor: choose it with --package"
+    );
+    // The one chosen is built and checked: its import of the workspace's interface is
+    // named (it is served by the other actor on a lattice, or by composing).
+    let last_line = |stderr: &str| stderr.lines().last().unwrap_or("").to_string();
+    let app = run(&["run", "-p", "welcome-app", "--http", "127.0.0.1:1"]);
+    assert!(
+        last_line(&app.stderr).starts_with(
+            "error: welcome_app_s.wasm: it imports an interface nothing here serves: \
+             acme:welcome-api/greeter@0.1.0; compose it in"
+        ),
+        "{}",
+        app.stderr
+    );
+    assert!(
+        app.stderr.contains("Compiling welcome-app"),
+        "{}",
+        app.stderr
+    );
+    let implementation = run(&["run", "-p", "welcome-impl", "--http", "127.0.0.1:1"]);
+    assert!(
+        last_line(&implementation.stderr)
+            .ends_with("it does not export wasi:http/incoming-handler: `run` serves HTTP actors"),
+        "{}",
+        implementation.stderr
+    );
+}
