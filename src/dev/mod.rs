@@ -298,8 +298,8 @@ impl Watcher {
         Watcher {
             roots,
             last,
-            poll: Duration::from_millis(250),
-            quiet: Duration::from_millis(400),
+            poll: Duration::from_millis(100),
+            quiet: Duration::from_millis(200),
         }
     }
 
