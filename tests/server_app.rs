@@ -849,3 +849,30 @@ fn server_app_deploys_through_a_registry_and_a_401_stops_it_before_wadm() {
     assert_eq!(pushed[1]["digest"], digest.as_str(), "{}", raw.stdout);
     drop(wadm);
 }
+
+#[test]
+fn a_provider_implementing_the_interface_serves_the_actor_over_wrpc() {
+    let lattice = Lattice::start(&[&[]]);
+    let sandbox = Sandbox::new();
+    let address = format!("127.0.0.1:{}", support::free_port());
+    let ws = sandbox.path().join("provider-ws");
+    support::copy_dir(&support::fixtures_dir().join("provider-ws"), &ws);
+    support::edit_file(&ws.join("Cargo.toml"), "127.0.0.1:8080", &address);
+    // Built first, so that wadm's wait is not spent on compiling the provider.
+    let build = run(&sandbox, &ws, &lattice.nats, &["build", "--workspace"]);
+    assert!(build.status.success(), "{}", build.stderr);
+    assert!(
+        build.stderr.contains("Packed welcome-provider"),
+        "{}",
+        build.stderr
+    );
+    let deploy = run(&sandbox, &ws, &lattice.nats, &["app", "deploy"]);
+    assert!(deploy.status.success(), "{}", deploy.stderr);
+    // The provider's glue was generated from the interface crate, and the value crossed
+    // actor → provider → actor intact.
+    assert!(ws.join("welcome-provider/src/wasmcloud_glue.rs").exists());
+    assert_eq!(
+        body_when_served(&address, "/Ada%20L.", Duration::from_secs(120)),
+        "Welcome, Ada%20L.: greeted natively by welcome-provider (8 bytes of name).\n"
+    );
+}

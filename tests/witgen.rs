@@ -472,3 +472,79 @@ fn server_composed_tricky_actors_answer_over_http_on_a_real_host() {
          Segment(Point { x: 0, y: 0 }, Point { x: 1, y: 1 })])) Some(DocId(7)) 2\n"
     );
 }
+
+#[test]
+fn provider_glue_refuses_resources_and_serves_one_interface_crate() {
+    let sandbox = Sandbox::new();
+    let write = |path: &str, text: &str| {
+        let path = sandbox.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    let interface = |name: &str, lib: &str| {
+        write(
+            &format!("{name}/Cargo.toml"),
+            &format!(
+                "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+                 [package.metadata.wasmcloud]\nkind = \"interface\"\nnamespace = \"acme\"\n"
+            ),
+        );
+        write(&format!("{name}/src/lib.rs"), lib);
+    };
+    interface(
+        "res-api",
+        "pub trait Files {\n    type Handle: Handle;\n    fn open(&self, name: String) -> Self::Handle;\n}\n\
+         pub trait Handle {\n    fn read(&self) -> Vec<u8>;\n}\n",
+    );
+    interface(
+        "plain-api",
+        "pub trait Echo {\n    fn echo(&self, bytes: Vec<u8>) -> Vec<u8>;\n}\n",
+    );
+    let provider = |implements: &str| {
+        write(
+            "prov/Cargo.toml",
+            &format!(
+                "[package]\nname = \"prov\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+                 [dependencies]\nres-api = {{ path = \"../res-api\" }}\n\
+                 plain-api = {{ path = \"../plain-api\" }}\n\n\
+                 [package.metadata.wasmcloud]\nkind = \"provider\"\nimplements = [{implements}]\n"
+            ),
+        );
+        write("prov/src/main.rs", "fn main() {}\n");
+    };
+    let dir = sandbox.path().join("prov");
+
+    provider("\"res-api\"");
+    let run = run_in(&sandbox, &dir, &["wit"]).fails();
+    assert_eq!(
+        run.error(),
+        "package `prov`: `res_api` declares resource `Handle`: resources cannot be \
+         served by a provider yet (over wRPC a handle is opaque bytes with no drop, so its \
+         state would leak); keep resources in actor-to-actor interfaces"
+    );
+    assert!(!dir.join("src/wasmcloud_glue.rs").exists());
+
+    provider("\"res-api\", \"plain-api\"");
+    let run = run_in(&sandbox, &dir, &["wit"]).fails();
+    assert!(
+        run.error().ends_with(
+            "a provider implements one interface crate (put the traits it \
+                               serves in one crate)"
+        ),
+        "{}",
+        run.stderr
+    );
+
+    // One crate without resources: glue over wRPC, `list<u8>` as wRPC's bytes; `--check`
+    // then finds it current.
+    provider("\"plain-api\"");
+    run_in(&sandbox, &dir, &["wit"]).ok();
+    let glue = std::fs::read_to_string(dir.join("src/wasmcloud_glue.rs")).unwrap();
+    assert!(glue.contains("wit_bindgen_wrpc::generate!"), "{glue}");
+    assert!(
+        glue.contains("arg0: ::wit_bindgen_wrpc::bytes::Bytes"),
+        "{glue}"
+    );
+    assert!(glue.contains("pub async fn serve<T>"), "{glue}");
+    run_in(&sandbox, &dir, &["wit", "--check"]).ok();
+}

@@ -137,10 +137,80 @@ pub fn sync(
                     changed,
                 });
             }
-            ProjectKind::Provider => {}
+            ProjectKind::Provider => {
+                if let Some(state) =
+                    provider_glue(cargo, display_root, project, members, mode, &mut cache)?
+                {
+                    if let Some(wit) = state.0 {
+                        if wit_done.insert(wit.0) {
+                            states.push(wit.1);
+                        }
+                    }
+                    states.push(state.1);
+                }
+            }
         }
     }
     Ok(states)
+}
+
+type WitState = Option<(PathBuf, FileState)>;
+
+/// The glue of a provider that `implements` an interface crate (one: a provider serves
+/// one generated world), and the crate's WIT state when it was written here.
+fn provider_glue(
+    cargo: &Path,
+    display_root: &Path,
+    project: &Project,
+    members: &[Project],
+    mode: Mode,
+    cache: &mut BTreeMap<PathBuf, (Project, Generated)>,
+) -> Result<Option<(WitState, FileState)>, SyncError> {
+    let refuse = |reason: String| SyncError::Project {
+        package: project.package.clone(),
+        reason,
+    };
+    let name = match project.settings.implements.as_slice() {
+        [] => return Ok(None),
+        [one] => one,
+        _ => {
+            return Err(refuse(
+                "a provider implements one interface crate (put the traits it serves in one \
+                 crate)"
+                    .into(),
+            ))
+        }
+    };
+    let dep = project
+        .path_dependencies
+        .iter()
+        .find(|d| d.package == *name || d.crate_ident == name.replace('-', "_"))
+        .ok_or_else(|| {
+            refuse(format!(
+                "`{name}` (in `implements`) is not a path dependency: add it to [dependencies] \
+                 with `path = ...`"
+            ))
+        })?;
+    let (iface, generated) = interface(cargo, display_root, &dep.dir, members, cache)?;
+    let wit = write_wit(&iface, &generated, mode)?;
+    let input = GlueInput {
+        pkg: &generated.package,
+        wit: &generated.wit,
+        crate_ident: &dep.crate_ident,
+        role: Role::Implements,
+    };
+    let text = glue::provider_glue_file(&input).map_err(|e| refuse(e.to_string()))?;
+    let path = project.dir().join("src").join(format!("{GLUE_MODULE}.rs"));
+    let changed = put(&path, &text, mode)?;
+    Ok(Some((
+        Some((iface.dir().to_path_buf(), wit)),
+        FileState {
+            path,
+            package: project.package.clone(),
+            kind: "glue",
+            changed,
+        },
+    )))
 }
 
 /// The interface crate in `dir`, generated once per run.

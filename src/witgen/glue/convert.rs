@@ -53,6 +53,22 @@ impl Cx<'_> {
             }
         };
         match ty {
+            // wRPC's bytes: through a Vec<u8> of the user's shape.
+            Ty::List(t, shape) if self.is_bytes(t) => {
+                let plain = Cx {
+                    wrpc: false,
+                    user: self.user.clone(),
+                    ..*self
+                };
+                if to_b {
+                    let vec = plain.convert(dir, e, ty, depth, res);
+                    format!("{BYTES}::from({vec})")
+                } else if *shape == ListShape::Vec {
+                    format!("{e}.to_vec()")
+                } else {
+                    plain.convert(dir, &format!("{e}.to_vec()"), ty, depth, res)
+                }
+            }
             Ty::Prim(_) => e.to_string(),
             Ty::String(_) if to_b => format!("::std::string::String::from({e})"),
             Ty::String(StrShape::Boxed) => format!("{e}.into_boxed_str()"),

@@ -15,8 +15,10 @@ use std::fmt::Write;
 mod client;
 mod convert;
 mod export;
+mod provider;
 mod starter;
 
+pub use provider::{provider_glue_file, ProviderGlueError};
 pub use starter::starter_implementation;
 
 use super::model::*;
@@ -116,6 +118,7 @@ fn module(input: &GlueInput) -> String {
         pkg,
         user: format!("::{}", input.crate_ident),
         role: input.role,
+        wrpc: false,
     };
     let mut s = String::new();
     let _ = writeln!(s, "/// {doc}");
@@ -156,6 +159,8 @@ struct Cx<'a> {
     /// `::crate_ident`.
     user: String,
     role: Role,
+    /// The bindings are wit-bindgen-wrpc's (providers): `list<u8>` is `bytes::Bytes`.
+    wrpc: bool,
 }
 
 impl Cx<'_> {
@@ -217,6 +222,7 @@ impl Cx<'_> {
         match ty {
             Ty::Prim(p) => prim_rust(*p).to_string(),
             Ty::String(_) => "::std::string::String".into(),
+            Ty::List(t, _) if self.is_bytes(t) => BYTES.into(),
             Ty::List(t, _) => format!("::std::vec::Vec<{}>", self.b_ty(t)),
             Ty::Map(k, v, _) => format!("::std::vec::Vec<({}, {})>", self.b_ty(k), self.b_ty(v)),
             Ty::Option(t) => format!("::core::option::Option<{}>", self.b_ty(t)),
@@ -285,9 +291,15 @@ impl Cx<'_> {
         }
     }
 
+    /// A list of these is `Bytes` on the bindings side (wRPC's `list<u8>`).
+    fn is_bytes(&self, item: &Ty) -> bool {
+        self.wrpc && matches!(item, Ty::Prim(Prim::U8))
+    }
+
     /// True when the user's and the bindings' Rust types are the same.
     fn same(&self, ty: &Ty) -> bool {
         match ty {
+            Ty::List(t, _) if self.is_bytes(t) => false,
             Ty::Prim(_) | Ty::String(StrShape::String) => true,
             Ty::List(t, ListShape::Vec) | Ty::Option(t) => self.same(t),
             Ty::Result(ok, err) => ok.iter().chain(err.iter()).all(|t| self.same(t)),
@@ -300,6 +312,9 @@ impl Cx<'_> {
         }
     }
 }
+
+/// wit-bindgen-wrpc's `list<u8>`.
+const BYTES: &str = "::wit_bindgen_wrpc::bytes::Bytes";
 
 fn prim_rust(p: Prim) -> &'static str {
     match p {

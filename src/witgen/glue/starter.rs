@@ -15,6 +15,7 @@ pub fn starter_implementation(pkg: &Package, crate_ident: &str, description: &st
         pkg,
         user: crate_ident.to_string(),
         role: Role::Implements,
+        wrpc: false,
     };
     let tidy = |s: String| {
         s.replace("::std::string::String", "String")
