@@ -61,6 +61,38 @@ impl AppPlan {
     }
 }
 
+/// The WIT packages (`ns:pkg`) a workspace provider crate serves: those of the interface
+/// crates it `implements` (its generated glue exports them).
+fn implemented_packages(app: &Application, krate: &str) -> Vec<String> {
+    let Some(project) = app.pipeline.projects.iter().find(|p| p.package == krate) else {
+        return Vec::new();
+    };
+    let Ok(members) = app.pipeline.ws.projects() else {
+        return Vec::new();
+    };
+    let canonical = |p: &std::path::Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    project
+        .settings
+        .implements
+        .iter()
+        .filter_map(|name| {
+            let dep = project
+                .path_dependencies
+                .iter()
+                .find(|d| d.package == *name || d.crate_ident == name.replace('-', "_"))?;
+            let iface = members
+                .iter()
+                .find(|m| canonical(m.dir()) == canonical(&dep.dir))?;
+            let generated =
+                crate::witgen::sync::generate_interface(iface, &app.pipeline.ws.root).ok()?;
+            Some(format!(
+                "{}:{}",
+                generated.package.namespace, generated.package.name
+            ))
+        })
+        .collect()
+}
+
 /// What a well-known provider image serves and calls: `(provides, calls)`.
 fn known_provider(image: &str) -> (Vec<String>, Vec<String>) {
     let repository = image
@@ -211,7 +243,19 @@ pub(super) fn plan(app: &Application, built: &[Built]) -> Result<AppPlan, AppErr
                 }
             })?;
         let (known_provides, known_calls) = known_provider(&image);
-        let provides = provider.provides.clone().unwrap_or(known_provides);
+        let implemented = provider
+            .krate
+            .as_deref()
+            .map(|krate| implemented_packages(app, krate))
+            .unwrap_or_default();
+        let provides = provider
+            .provides
+            .clone()
+            .unwrap_or(if implemented.is_empty() {
+                known_provides
+            } else {
+                implemented
+            });
         let calls = provider.calls.clone().unwrap_or(known_calls);
         if provides.is_empty() && calls.is_empty() {
             notes.push(format!(
