@@ -360,32 +360,36 @@ mod tests {
 
     #[test]
     fn a_burst_of_writes_is_one_change_and_stop_ends_the_wait() {
+        use std::sync::atomic::AtomicUsize;
+        use std::sync::Arc;
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("a.rs");
         std::fs::write(&file, "1").unwrap();
         let mut watcher = Watcher::new(vec![dir.path().to_path_buf()]);
         watcher.poll = Duration::from_millis(20);
-        // Far longer than the gaps between writes, so that only a stall of a second under
-        // load could split the burst: the change is reported once, after the last write.
-        watcher.quiet = Duration::from_secs(1);
+        // Far longer than the gaps between writes, so that only a stall of seconds under
+        // load (seen once at 1 s on a loaded CI machine) could split the burst.
+        watcher.quiet = Duration::from_secs(3);
+        let written = Arc::new(AtomicUsize::new(0));
         let writer = {
-            let file = file.clone();
+            let (file, written) = (file.clone(), written.clone());
             std::thread::spawn(move || {
                 for i in 0..5 {
                     if i > 0 {
                         std::thread::sleep(Duration::from_millis(30));
                     }
                     std::fs::write(&file, "x".repeat(i + 2)).unwrap();
+                    written.fetch_add(1, Ordering::SeqCst);
                 }
             })
         };
         let stop = AtomicBool::new(false);
         let changed = watcher.wait(&stop).expect("a change");
-        // Reported once the burst was over: the file already holds the last write.
-        let seen = std::fs::read_to_string(&file).unwrap();
+        // Reported once the burst was over: every write had been made.
+        let seen = written.load(Ordering::SeqCst);
         writer.join().unwrap();
         assert_eq!(changed, vec![file]);
-        assert_eq!(seen, "x".repeat(6), "the change was reported mid-burst");
+        assert_eq!(seen, 5, "the change was reported mid-burst");
         stop.store(true, Ordering::SeqCst);
         assert_eq!(watcher.wait(&stop), None);
     }
