@@ -857,6 +857,12 @@ fn a_provider_implementing_the_interface_serves_the_actor_over_wrpc() {
     let address = format!("127.0.0.1:{}", support::free_port());
     let ws = sandbox.path().join("provider-ws");
     support::copy_dir(&support::fixtures_dir().join("provider-ws"), &ws);
+    for member in ["welcome-api", "welcome-app"] {
+        support::copy_dir(
+            &support::fixtures_dir().join("app-ws").join(member),
+            &ws.join(member),
+        );
+    }
     support::edit_file(&ws.join("Cargo.toml"), "127.0.0.1:8080", &address);
     // Built first, so that wadm's wait is not spent on compiling the provider.
     let build = run(&sandbox, &ws, &lattice.nats, &["build", "--workspace"]);

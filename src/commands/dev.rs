@@ -137,6 +137,33 @@ fn lattice_named(args: &DevArgs) -> bool {
         || args.host_id.is_some()
 }
 
+/// Watches the crate in `dir` until Ctrl-C; after each change, `update` rebuilds and swaps
+/// (its `Ok` is shown as `Updated`, its `Err` as a warning). Returns the updates made.
+fn watch_and_update(
+    out: &Output,
+    dir: &std::path::Path,
+    stop: &AtomicBool,
+    mut update: impl FnMut() -> Result<String, String>,
+) -> u32 {
+    let mut watcher = Watcher::new(vec![dir.to_path_buf()]);
+    out.status(
+        "Watching",
+        &format!("{} for changes (Ctrl-C to stop)", dir.display()),
+    );
+    let mut updates = 0;
+    while let Some(changed) = watcher.wait(stop) {
+        report_change(out, dir, &changed);
+        match update() {
+            Ok(what) => {
+                updates += 1;
+                out.status("Updated", &what);
+            }
+            Err(why) => out.warn(&why),
+        }
+    }
+    updates
+}
+
 /// Shows the changed files relative to the project.
 fn report_change(out: &Output, dir: &std::path::Path, changed: &[std::path::PathBuf]) {
     let shown: Vec<String> = changed
@@ -175,29 +202,13 @@ fn embedded(
         "",
         serde_json::json!({ "serving": project.package, "address": session.address.to_string() }),
     );
-    let mut watcher = Watcher::new(vec![project.dir().to_path_buf()]);
-    out.status(
-        "Watching",
-        &format!("{} for changes (Ctrl-C to stop)", project.dir().display()),
-    );
-    let mut updates = 0u32;
-    while let Some(changed) = watcher.wait(stop) {
-        report_change(out, project.dir(), &changed);
-        let swapped = dev
-            .build_file(&mut |e| report_dev_build_event(out, cwd, e))
-            .and_then(|built| session.update(&built, config.clone()));
-        match swapped {
-            Ok(()) => {
-                updates += 1;
-                out.status(
-                    "Updated",
-                    &format!("{} (serving the new build)", project.package),
-                );
-            }
+    let updates = watch_and_update(out, project.dir(), stop, || {
+        dev.build_file(&mut |e| report_dev_build_event(out, cwd, e))
+            .and_then(|built| session.update(&built, config.clone()))
+            .map(|()| format!("{} (serving the new build)", project.package))
             // A broken edit is normal while developing: the old build keeps serving.
-            Err(e) => out.warn(&format!("{e:#}; still serving the previous build")),
-        }
-    }
+            .map_err(|e| format!("{e:#}; still serving the previous build"))
+    });
     session.stop();
     out.status("Stopped", &project.package);
     out.result(
@@ -241,29 +252,16 @@ fn on_lattice(
         );
     }
 
-    let mut watcher = Watcher::new(vec![project.dir().to_path_buf()]);
-    out.status(
-        "Watching",
-        &format!("{} for changes (Ctrl-C to stop)", project.dir().display()),
-    );
-    let mut updates = 0u32;
-    while let Some(changed) = watcher.wait(stop) {
-        report_change(out, project.dir(), &changed);
-        match dev.build(&mut |e| report_dev_build_event(out, cwd, e)) {
-            Ok(reference) => match session.update(&reference) {
-                Ok(_) => {
-                    updates += 1;
-                    out.status(
-                        "Updated",
-                        &format!("{} on host {}", session.component_id, session.host_id),
-                    )
-                }
-                Err(e) => out.warn(&format!("updating the component failed: {e}")),
-            },
-            // A broken edit is normal while developing: say so and keep watching.
-            Err(e) => out.warn(&format!("build failed: {e:#}")),
-        }
-    }
+    let updates = watch_and_update(out, project.dir(), stop, || {
+        // A broken edit is normal while developing: say so and keep watching.
+        let reference = dev
+            .build(&mut |e| report_dev_build_event(out, cwd, e))
+            .map_err(|e| format!("build failed: {e:#}"))?;
+        session
+            .update(&reference)
+            .map(|_| format!("{} on host {}", session.component_id, session.host_id))
+            .map_err(|e| format!("updating the component failed: {e}"))
+    });
     for warning in session.stop() {
         out.warn(&warning);
     }

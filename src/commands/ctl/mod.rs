@@ -62,17 +62,9 @@ enum CtlCommand {
     },
 }
 
-/// KEY=VALUE arguments.
+/// KEY=VALUE arguments, by key.
 fn pairs(items: &[String], what: &str) -> anyhow::Result<BTreeMap<String, String>> {
-    items
-        .iter()
-        .map(|item| {
-            item.split_once('=')
-                .filter(|(k, _)| !k.is_empty())
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .ok_or_else(|| anyhow::anyhow!("invalid {what} {item:?}: use KEY=VALUE"))
-        })
-        .collect()
+    Ok(super::key_value_pairs(items, what)?.into_iter().collect())
 }
 
 pub fn run(args: CtlArgs, out: &Output) -> anyhow::Result<()> {
