@@ -280,8 +280,7 @@ fn actors_made_to_implement_or_use_an_interface_build_wired_to_it() {
         .run(&["new", "provider", "x2", "--uses", "greeter-api", "-y"])
         .fails();
     assert!(
-        run.error()
-            .contains("--implements and --uses are for actors"),
+        run.error().contains("`new provider` takes --implements"),
         "{}",
         run.stderr
     );

@@ -179,3 +179,89 @@ fn slow_provider_template_builds_into_a_loadable_archive() {
         .stdout;
     assert!(text.contains("Vendor         NoVendor"), "{text}");
 }
+
+/// `new provider NAME --implements DIR`: the provider type with every trait method stubbed,
+/// `main` serving it through the generated glue, the wit-bindgen-wrpc line the glue needs;
+/// it builds and packs as it is. A crate with resources is refused before anything is made.
+#[test]
+fn slow_a_provider_made_to_implement_an_interface_builds_with_its_glue() {
+    let sandbox = Sandbox::new();
+    sandbox
+        .run(&["new", "interface", "tally-api", "--namespace", "acme", "-y"])
+        .ok();
+    std::fs::write(
+        sandbox.path().join("tally-api/src/lib.rs"),
+        "/// Counts things.\npub trait Tally {\n    fn add(&self, name: String, by: u32) -> u64;\n    \
+         fn names(&self) -> Vec<String>;\n}\n",
+    )
+    .unwrap();
+    sandbox
+        .run(&[
+            "new",
+            "provider",
+            "tally-native",
+            "--implements",
+            "tally-api",
+            "-y",
+        ])
+        .ok();
+    let dir = sandbox.path().join("tally-native");
+    let main = std::fs::read_to_string(dir.join("src/main.rs")).unwrap();
+    for wanted in [
+        "impl tally_api::Tally for Server {",
+        "fn add(&self, _name: String, _by: u32) -> u64 {",
+        "fn names(&self) -> Vec<String> {",
+        "impl wasmcloud_provider_sdk::Provider for Server {}",
+        "wasmcloud_glue::serve(Server, \"tally-native\").await",
+    ] {
+        assert!(main.contains(wanted), "{wanted:?} not in:\n{main}");
+    }
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains("wit-bindgen-wrpc = \"0.10\""),
+        "{manifest}"
+    );
+    assert!(
+        manifest.contains("implements = [\"tally-api\"]"),
+        "{manifest}"
+    );
+    assert!(!manifest.contains("wit-bindgen = "), "{manifest}");
+    assert!(dir.join("src/wasmcloud_glue.rs").is_file());
+    let json = sandbox
+        .run_with(&["build", "-o", "json"], |cmd| {
+            cmd.current_dir(&dir)
+                .env("CARGO_TARGET_DIR", support::shared_build_cache());
+        })
+        .ok()
+        .json();
+    let path = PathBuf::from(json["artifacts"][0]["path"].as_str().unwrap());
+    let par = load_par(&path);
+    assert_eq!(
+        par.claims().unwrap().metadata.unwrap().name.as_deref(),
+        Some("tally-native")
+    );
+
+    std::fs::write(
+        sandbox.path().join("tally-api/src/lib.rs"),
+        "pub trait Files {\n    type File: File;\n    fn open(&self, name: String) -> Self::File;\n}\n\
+         pub trait File {\n    fn size(&self) -> u64;\n}\n",
+    )
+    .unwrap();
+    let run = sandbox
+        .run(&[
+            "new",
+            "provider",
+            "files-native",
+            "--implements",
+            "tally-api",
+            "-y",
+        ])
+        .fails();
+    assert!(
+        run.error()
+            .contains("declares resource `File`: resources cannot cross"),
+        "{}",
+        run.stderr
+    );
+    assert!(!sandbox.path().join("files-native").exists());
+}

@@ -882,3 +882,223 @@ fn a_provider_implementing_the_interface_serves_the_actor_over_wrpc() {
         "Welcome, Ada%20L.: greeted natively by welcome-provider (8 bytes of name).\n"
     );
 }
+
+/// What ledger-app answers for `/Ada%20L.`, whichever implementation of ledger-api it is
+/// wired to: every value went actor → implementation → actor (unicode, quotes and a
+/// newline in strings, 0x00/0xff bytes, i64::MIN, u64::MAX, empty lists, None vs Some("")).
+const LEDGER_BODY: &str = concat!(
+    "post: [Posted { id: 18446744073709551612, total: 9223372036854775807 }, ",
+    "Rejected(\"debit 7 has no memo (1 tags)\"), Split(8, [3, 2, 1]), Ignored, ",
+    "Posted { id: 2, total: -42 }]\n",
+    "balance: Ok(136)\n",
+    "balance-empty: Err(Invalid { reason: \"empty account\", near: Some(1) })\n",
+    "balance-wide: Err(Unknown(\"x\u{1f4b0}\"))\n",
+    "mirror: ([0, 255, 2, 1], Some(\"CAF\u{c9} SS\"), (4294967294, \"\u{2603}\"))\n",
+    "mirror-none: ([], None, (0, \"\"))\n",
+    "tally: {\"\": 3, \"Ada%20L.\": 1, \"b\u{f6}b\": 18446744073709551615}\n",
+    "widen: Rights(READ | WRITE) Rights(READ)\n",
+    "largest: Some(Entry { id: 18446744073709551615, memo: Some(\"r\u{e9}sum\u{e9} \\\"q\\\"\\n\"), ",
+    "amounts: [-9223372036854775808, -1], tags: [\"a\", \"\"], receipt: [0, 255, 10], kind: Credit })\n",
+    "largest-none: None\n",
+);
+
+/// The ledger-ws fixture in the sandbox, its addresses made free ports: (workspace, the
+/// HTTP server's address, the auditor's).
+fn ledger_workspace(sandbox: &Sandbox) -> (PathBuf, String, String) {
+    let ws = sandbox.path().join("ledger-ws");
+    support::copy_dir(&support::fixtures_dir().join("ledger-ws"), &ws);
+    let http = format!("127.0.0.1:{}", support::free_port());
+    let auditor = format!("127.0.0.1:{}", support::free_port());
+    support::edit_file(&ws.join("ledger-app/Cargo.toml"), "127.0.0.1:8080", &http);
+    support::edit_file(
+        &ws.join("ledger-impl/Cargo.toml"),
+        "127.0.0.1:8081",
+        &auditor,
+    );
+    (ws, http, auditor)
+}
+
+/// The provider ids on the host (wadm names them `<app>-<name>`).
+fn providers_on(sandbox: &Sandbox, nats: &NatsServer, host: &str) -> Vec<String> {
+    inventory(sandbox, nats, host)
+        .into_iter()
+        .filter(|(_, n)| *n == 0)
+        .map(|(id, _)| id)
+        .collect()
+}
+
+#[test]
+fn server_app_one_interface_two_deployments_provider_then_composed_actor_same_body() {
+    let lattice = Lattice::start(&[&[]]);
+    let nats = &lattice.nats;
+    let host = &lattice.hosts[0].id;
+    let sandbox = Sandbox::new();
+    let (ws, http, _) = ledger_workspace(&sandbox);
+    // Built first, so that wadm's wait is not spent on compiling the provider.
+    let build = run(&sandbox, &ws, nats, &["build", "--workspace"]);
+    assert!(build.status.success(), "{}", build.stderr);
+
+    // 1. ledger-api's two traits served by the native provider, started from its PAR and
+    // linked from the actor's import (inferred: the app table names no link).
+    let deploy = run(
+        &sandbox,
+        &ws,
+        nats,
+        &["app", "deploy", "--package", "ledger-app", "-o", "json"],
+    );
+    assert!(deploy.status.success(), "{}", deploy.stderr);
+    assert_eq!(
+        body_when_served(&http, "/Ada%20L.", Duration::from_secs(120)),
+        LEDGER_BODY
+    );
+    assert_eq!(
+        providers_on(&sandbox, nats, host),
+        ["ledger-http", "ledger-ledger"]
+    );
+
+    run(&sandbox, &ws, nats, &["app", "undeploy", "ledger"]).ok();
+    support::wait_for(Duration::from_secs(60), || {
+        inventory(&sandbox, nats, host).is_empty().then_some(())
+    })
+    .unwrap_or_else(|| panic!("still running: {:?}", inventory(&sandbox, nats, host)));
+
+    // 2. The same actor with ledger-impl composed in: no provider, no link, the same body.
+    let app_toml = ws.join("ledger-app/Cargo.toml");
+    support::edit_file(
+        &app_toml,
+        "[package.metadata.wasmcloud.app.providers.ledger]\ncrate = \"ledger-provider\"\n",
+        "",
+    );
+    support::append_file(
+        &app_toml,
+        "\n[package.metadata.wasmcloud.compose.plugs]\nledger = { crate = \"ledger-impl\" }\n",
+    );
+    let deploy = run(
+        &sandbox,
+        &ws,
+        nats,
+        &["app", "deploy", "--package", "ledger-app", "--replace"],
+    );
+    assert!(deploy.status.success(), "{}", deploy.stderr);
+    assert_eq!(
+        body_when_served(&http, "/Ada%20L.", Duration::from_secs(60)),
+        LEDGER_BODY
+    );
+    assert_eq!(providers_on(&sandbox, nats, host), ["ledger-http"]);
+}
+
+#[test]
+fn server_app_a_provider_calls_the_actor_it_is_linked_to() {
+    let lattice = Lattice::start(&[&[]]);
+    let nats = &lattice.nats;
+    let sandbox = Sandbox::new();
+    let (ws, _, auditor) = ledger_workspace(&sandbox);
+    let build = run(
+        &sandbox,
+        &ws,
+        nats,
+        &["build", "-p", "ledger-impl", "-p", "ledger-auditor"],
+    );
+    assert!(build.status.success(), "{}", build.stderr);
+    // ledger-impl's app: the actor, and the auditor provider, linked auditor → ledger-impl
+    // from the auditor's `uses` (inferred).
+    let deploy = run(
+        &sandbox,
+        &ws,
+        nats,
+        &["app", "deploy", "--package", "ledger-impl"],
+    );
+    assert!(deploy.status.success(), "{}", deploy.stderr);
+    // The auditor answers at once; the link reaches it when wadm has put it.
+    let body = support::wait_for(Duration::from_secs(120), || {
+        match support::http_get(&auditor, "/Ada%20L.") {
+            Ok((200, body)) if !body.starts_with("linked: 0") => Some(body),
+            _ => None,
+        }
+    })
+    .unwrap_or_else(|| panic!("the auditor at {auditor} never saw its link"));
+    assert_eq!(
+        body,
+        "linked: 1 ledger, 1 stats\n\
+         balance: Ok(160)\n\
+         mirror: ([47, 77, 49, 51, 38, 98, 101, 66], Some(\"ADA%20L.\"), (42, \"Ada%20L.\"))\n\
+         tally: {\"Ada%20L.\": 2}\n"
+    );
+    // A component that does not exist: the async client's `Err`, naming the call and the
+    // target, at once (no responder on the subject), not a hang.
+    let (status, body) =
+        support::http_get_within(&auditor, "/to/no-such-ledger/Ada", Duration::from_secs(30))
+            .unwrap();
+    assert_eq!(status, 502, "{body}");
+    assert!(
+        body.starts_with(
+            "calling `acme:ledger-api/ledger@0.1.0.balance` on component `no-such-ledger`"
+        ),
+        "{body}"
+    );
+}
+
+/// The actor side of a transport failure: ledger-app linked to a provider id nothing runs
+/// under (started by hand with `ctl`, so that no wadm puts anything back). The import call
+/// has no value to return, so the component traps and the HTTP server answers 500; the
+/// request ends, it does not hang.
+#[test]
+fn server_app_an_actor_whose_provider_is_not_there_gets_an_error_not_a_hang() {
+    let nats = NatsServer::start();
+    let _host = TestHost::start(&nats, "default", &[]);
+    let sandbox = Sandbox::new();
+    let (ws, http, _) = ledger_workspace(&sandbox);
+    let built = run(
+        &sandbox,
+        &ws,
+        &nats,
+        &["build", "-p", "ledger-app", "-o", "json"],
+    )
+    .ok();
+    let file = built.json()["artifacts"][0]["path"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ctl = |args: &[&str]| {
+        let mut all = vec!["ctl"];
+        all.extend_from_slice(args);
+        run(&sandbox, &ws, &nats, &all).ok();
+    };
+    ctl(&["start", "component", &file, "ledger-app"]);
+    ctl(&[
+        "start",
+        "provider",
+        "wasmcloud+builtin://http-server",
+        "http",
+    ]);
+    ctl(&["config", "put", "listen", &format!("address={http}")]);
+    ctl(&[
+        "link",
+        "put",
+        "http",
+        "ledger-app",
+        "wasi",
+        "http",
+        "--interface",
+        "incoming-handler",
+        "--source-config",
+        "listen",
+    ]);
+    ctl(&[
+        "link",
+        "put",
+        "ledger-app",
+        "ledger-gone",
+        "acme",
+        "ledger-api",
+        "--interface",
+        "ledger",
+        "--interface",
+        "stats",
+    ]);
+    let answer = support::wait_for(Duration::from_secs(60), || {
+        support::http_get_within(&http, "/Ada", Duration::from_secs(30)).ok()
+    })
+    .expect("the HTTP server never answered");
+    assert_eq!(answer.0, 500, "{}", answer.1);
+}

@@ -474,7 +474,7 @@ fn server_composed_tricky_actors_answer_over_http_on_a_real_host() {
 }
 
 #[test]
-fn provider_glue_refuses_resources_and_serves_one_interface_crate() {
+fn provider_glue_refuses_what_it_cannot_serve_and_writes_handlers_and_async_clients() {
     let sandbox = Sandbox::new();
     let write = |path: &str, text: &str| {
         let path = sandbox.path().join(path);
@@ -498,53 +498,138 @@ fn provider_glue_refuses_resources_and_serves_one_interface_crate() {
     );
     interface(
         "plain-api",
-        "pub trait Echo {\n    fn echo(&self, bytes: Vec<u8>) -> Vec<u8>;\n}\n",
+        "pub trait Echo {\n    fn echo(&self, bytes: Vec<u8>) -> Vec<u8>;\n}\n\
+         pub trait Count {\n    fn count(&self) -> u32;\n}\n",
     );
-    let provider = |implements: &str| {
+    interface(
+        "other-api",
+        "pub trait Lookup {\n    fn find(&self, key: &str, n: Option<u8>) -> Result<String, String>;\n}\n",
+    );
+    let impls = "struct P;\nimpl plain_api::Echo for P {}\nmod inner {\n    impl ::plain_api::Count for super::P {}\n}\n";
+    let provider = |settings: &str, extra_deps: &str, main: &str| {
         write(
             "prov/Cargo.toml",
             &format!(
                 "[package]\nname = \"prov\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
                  [dependencies]\nres-api = {{ path = \"../res-api\" }}\n\
-                 plain-api = {{ path = \"../plain-api\" }}\n\n\
-                 [package.metadata.wasmcloud]\nkind = \"provider\"\nimplements = [{implements}]\n"
+                 plain-api = {{ path = \"../plain-api\" }}\n\
+                 other-api = {{ path = \"../other-api\" }}\n{extra_deps}\n\
+                 [package.metadata.wasmcloud]\nkind = \"provider\"\n{settings}\n"
             ),
         );
-        write("prov/src/main.rs", "fn main() {}\n");
+        write("prov/src/main.rs", main);
     };
+    let good_deps = "wit-bindgen-wrpc = \"0.10\"\nwasmcloud-provider-sdk = \"0.17\"\n";
     let dir = sandbox.path().join("prov");
+    let refused = |settings: &str, deps: &str, main: &str| -> String {
+        provider(settings, deps, main);
+        let run = run_in(&sandbox, &dir, &["wit"]).fails();
+        assert!(
+            !dir.join("src/wasmcloud_glue.rs").exists(),
+            "{}",
+            run.stderr
+        );
+        run.error().to_string()
+    };
 
-    provider("\"res-api\"");
-    let run = run_in(&sandbox, &dir, &["wit"]).fails();
+    // Resources, implemented or used: refused, saying why.
+    let why = "declares resource `Handle`: resources cannot cross a provider's wRPC link yet \
+               (a handle is opaque bytes with no drop, so its state would leak); keep \
+               resources in actor-to-actor interfaces";
     assert_eq!(
-        run.error(),
-        "package `prov`: `res_api` declares resource `Handle`: resources cannot be \
-         served by a provider yet (over wRPC a handle is opaque bytes with no drop, so its \
-         state would leak); keep resources in actor-to-actor interfaces"
+        refused("implements = [\"res-api\"]", good_deps, impls),
+        format!("package `prov`: `res_api` {why}")
     );
-    assert!(!dir.join("src/wasmcloud_glue.rs").exists());
+    assert_eq!(
+        refused("uses = [\"res-api\"]", good_deps, impls),
+        format!("package `prov`: `res_api` {why}")
+    );
+    assert!(refused(
+        "implements = [\"plain-api\", \"other-api\"]",
+        good_deps,
+        impls
+    )
+    .ends_with(
+        "a provider implements one interface crate (put the traits it serves in one crate)"
+    ));
+    assert!(refused(
+        "implements = [\"plain-api\"]\nuses = [\"plain-api\"]",
+        good_deps,
+        impls
+    )
+    .ends_with("`plain_api` is listed twice in `implements`/`uses`; a crate implements or uses an interface crate, not both"));
 
-    provider("\"res-api\", \"plain-api\"");
-    let run = run_in(&sandbox, &dir, &["wit"]).fails();
-    assert!(
-        run.error().ends_with(
-            "a provider implements one interface crate (put the traits it \
-                               serves in one crate)"
+    // The crate lines the glue is written for.
+    assert_eq!(
+        refused(
+            "implements = [\"plain-api\"]",
+            "wasmcloud-provider-sdk = \"0.17\"\n",
+            impls
         ),
-        "{}",
-        run.stderr
+        "package `prov`: provider glue needs `wit-bindgen-wrpc = \"0.10\"` in [dependencies] \
+         (the line that speaks wasmcloud-provider-sdk 0.17's wrpc-transport 0.28)"
+    );
+    for bad in ["0.11", "0.9", ">=0.10", "1"] {
+        let deps = format!("wit-bindgen-wrpc = \"{bad}\"\nwasmcloud-provider-sdk = \"0.17\"\n");
+        let error = refused("implements = [\"plain-api\"]", &deps, impls);
+        assert!(
+            error.starts_with("package `prov`: `wit-bindgen-wrpc = \"")
+                && error.contains(
+                    "does not work with the generated glue: use `wit-bindgen-wrpc = \"0.10\"`"
+                ),
+            "{bad}: {error}"
+        );
+    }
+    let error = refused(
+        "implements = [\"plain-api\"]",
+        "wit-bindgen-wrpc = \"0.10\"\nwasmcloud-provider-sdk = \"0.16\"\n",
+        impls,
+    );
+    assert!(
+        error.contains("use `wasmcloud-provider-sdk = \"0.17\"`"),
+        "{error}"
     );
 
-    // One crate without resources: glue over wRPC, `list<u8>` as wRPC's bytes; `--check`
-    // then finds it current.
-    provider("\"plain-api\"");
-    run_in(&sandbox, &dir, &["wit"]).ok();
-    let glue = std::fs::read_to_string(dir.join("src/wasmcloud_glue.rs")).unwrap();
-    assert!(glue.contains("wit_bindgen_wrpc::generate!"), "{glue}");
-    assert!(
-        glue.contains("arg0: ::wit_bindgen_wrpc::bytes::Bytes"),
-        "{glue}"
+    // A provider that implements none (or only some) of the traits it declares.
+    assert_eq!(
+        refused("implements = [\"plain-api\"]", good_deps, "fn main() {}\n"),
+        "package `prov`: implements `plain_api` but has no `impl plain_api::Echo`, `impl \
+         plain_api::Count` for a type in src/: write one (the generated `serve` hands each call \
+         to it)"
     );
-    assert!(glue.contains("pub async fn serve<T>"), "{glue}");
+    assert!(refused(
+        "implements = [\"plain-api\"]",
+        good_deps,
+        "struct P;\nimpl plain_api::Echo for P {}\n"
+    )
+    .contains("has no `impl plain_api::Count`"));
+
+    // Implementing one crate and using another: handlers, async clients, one `serve`;
+    // `list<u8>` as wRPC's bytes; `--check` then finds it current.
+    for version in ["0.10", "=0.10.0", "~0.10", "0.10.0"] {
+        let deps =
+            format!("wit-bindgen-wrpc = \"{version}\"\nwasmcloud-provider-sdk = \"0.17.1\"\n");
+        provider(
+            "implements = [\"plain-api\"]\nuses = [\"other-api\"]",
+            &deps,
+            impls,
+        );
+        run_in(&sandbox, &dir, &["wit"]).ok();
+    }
+    let glue = std::fs::read_to_string(dir.join("src/wasmcloud_glue.rs")).unwrap();
+    for wanted in [
+        "world: \"exporter\"",
+        "world: \"importer\"",
+        "arg0: ::wit_bindgen_wrpc::bytes::Bytes",
+        "pub struct LookupClient {",
+        "pub async fn linked() ->",
+        "pub async fn find(&self, arg0: &str, arg1: ::core::option::Option<u8>) -> \
+         ::wit_bindgen_wrpc::anyhow::Result<::core::result::Result<::std::string::String, \
+         ::std::string::String>>",
+        "\"acme:other-api/lookup@0.1.0\", \"find\"",
+        "T: ::wasmcloud_provider_sdk::Provider + ::plain_api::Echo + ::plain_api::Count + Clone",
+    ] {
+        assert!(glue.contains(wanted), "{wanted:?} not in:\n{glue}");
+    }
     run_in(&sandbox, &dir, &["wit", "--check"]).ok();
 }

@@ -6,7 +6,9 @@
 
 use std::path::{Path, PathBuf};
 
-use cargo_wasmcloud::witgen::glue::{glue_file, starter_implementation, GlueInput, Role};
+use cargo_wasmcloud::witgen::glue::{
+    glue_file, provider_glue_file, starter_implementation, starter_provider, GlueInput, Role,
+};
 use cargo_wasmcloud::witgen::{generate, scan, CrateInfo};
 
 fn root() -> PathBuf {
@@ -88,6 +90,69 @@ fn wit_glue_and_starter_of_the_tricky_crate_are_as_expected() {
     let starter = starter_implementation(&generated.package, "tricky_api", "tricky");
     syn::parse_file(&starter).unwrap_or_else(|e| panic!("the starter does not parse: {e}"));
     expect("tricky-api.starter.rs", &starter);
+}
+
+/// The ledger crate of the provider fixtures (no resources): its WIT, the provider glue
+/// implementing it and using it, and the provider starter.
+#[test]
+fn wit_provider_glue_and_provider_starter_of_the_ledger_crate_are_as_expected() {
+    let dir = root().join("tests/fixtures/ledger-ws/ledger-api");
+    let generated = generate(&CrateInfo {
+        lib_path: &dir.join("src/lib.rs"),
+        display_root: &dir,
+        package_name: "ledger-api",
+        version: Some("0.1.0"),
+        namespace: "acme",
+    })
+    .unwrap();
+    expect("ledger-api.wit", &generated.wit);
+    for (role, name) in [
+        (Role::Implements, "ledger-api.provider-implements.rs"),
+        (Role::Uses, "ledger-api.provider-uses.rs"),
+    ] {
+        let glue = provider_glue_file(&[GlueInput {
+            pkg: &generated.package,
+            wit: &generated.wit,
+            crate_ident: "ledger_api",
+            role,
+        }])
+        .unwrap();
+        syn::parse_file(&glue).unwrap_or_else(|e| panic!("{name} does not parse: {e}"));
+        expect(name, &glue);
+    }
+    let starter = starter_provider(&generated.package, "ledger_api", "ledger", "ledger-native");
+    syn::parse_file(&starter).unwrap_or_else(|e| panic!("the starter does not parse: {e}"));
+    expect("ledger-api.provider-starter.rs", &starter);
+}
+
+/// wit-bindgen-wrpc 0.10 reads the WIT with wit-parser 0.220: every generated package (the
+/// tricky one has every shape the mapping makes, resources included) must parse there too,
+/// with both worlds.
+#[test]
+fn generated_wit_parses_with_the_wit_parser_of_wit_bindgen_wrpc() {
+    for (crate_dir, name) in [
+        ("tests/fixtures/witgen/tricky-api", "tricky-api"),
+        ("tests/fixtures/ledger-ws/ledger-api", "ledger-api"),
+    ] {
+        let dir = root().join(crate_dir);
+        let generated = generate(&CrateInfo {
+            lib_path: &dir.join("src/lib.rs"),
+            display_root: &dir,
+            package_name: name,
+            version: Some("0.1.0"),
+            namespace: "acme",
+        })
+        .unwrap();
+        let mut resolve = wit_parser_0220::Resolve::default();
+        let package = resolve
+            .push_str(format!("{name}.wit"), &generated.wit)
+            .unwrap_or_else(|e| panic!("wit-parser 0.220 refuses {name}: {e:#}"));
+        for world in ["exporter", "importer"] {
+            resolve
+                .select_world(package, Some(world))
+                .unwrap_or_else(|e| panic!("{name}: no world {world}: {e:#}"));
+        }
+    }
 }
 
 #[test]

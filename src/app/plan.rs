@@ -61,36 +61,40 @@ impl AppPlan {
     }
 }
 
-/// The WIT packages (`ns:pkg`) a workspace provider crate serves: those of the interface
-/// crates it `implements` (its generated glue exports them).
-fn implemented_packages(app: &Application, krate: &str) -> Vec<String> {
+/// The WIT packages (`ns:pkg`) of the interface crates a workspace provider crate
+/// `implements` (its generated glue serves them) or `uses` (it calls them on components).
+fn glue_packages(app: &Application, krate: &str) -> (Vec<String>, Vec<String>) {
     let Some(project) = app.pipeline.projects.iter().find(|p| p.package == krate) else {
-        return Vec::new();
+        return Default::default();
     };
     let Ok(members) = app.pipeline.ws.projects() else {
-        return Vec::new();
+        return Default::default();
     };
     let canonical = |p: &std::path::Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-    project
-        .settings
-        .implements
-        .iter()
-        .filter_map(|name| {
-            let dep = project
-                .path_dependencies
-                .iter()
-                .find(|d| d.package == *name || d.crate_ident == name.replace('-', "_"))?;
-            let iface = members
-                .iter()
-                .find(|m| canonical(m.dir()) == canonical(&dep.dir))?;
-            let generated =
-                crate::witgen::sync::generate_interface(iface, &app.pipeline.ws.root).ok()?;
-            Some(format!(
-                "{}:{}",
-                generated.package.namespace, generated.package.name
-            ))
-        })
-        .collect()
+    let packages = |names: &[String]| -> Vec<String> {
+        names
+            .iter()
+            .filter_map(|name| {
+                let dep = project
+                    .path_dependencies
+                    .iter()
+                    .find(|d| d.package == *name || d.crate_ident == name.replace('-', "_"))?;
+                let iface = members
+                    .iter()
+                    .find(|m| canonical(m.dir()) == canonical(&dep.dir))?;
+                let generated =
+                    crate::witgen::sync::generate_interface(iface, &app.pipeline.ws.root).ok()?;
+                Some(format!(
+                    "{}:{}",
+                    generated.package.namespace, generated.package.name
+                ))
+            })
+            .collect()
+    };
+    (
+        packages(&project.settings.implements),
+        packages(&project.settings.uses),
+    )
 }
 
 /// What a well-known provider image serves and calls: `(provides, calls)`.
@@ -243,10 +247,10 @@ pub(super) fn plan(app: &Application, built: &[Built]) -> Result<AppPlan, AppErr
                 }
             })?;
         let (known_provides, known_calls) = known_provider(&image);
-        let implemented = provider
+        let (implemented, used) = provider
             .krate
             .as_deref()
-            .map(|krate| implemented_packages(app, krate))
+            .map(|krate| glue_packages(app, krate))
             .unwrap_or_default();
         let provides = provider
             .provides
@@ -256,7 +260,11 @@ pub(super) fn plan(app: &Application, built: &[Built]) -> Result<AppPlan, AppErr
             } else {
                 implemented
             });
-        let calls = provider.calls.clone().unwrap_or(known_calls);
+        let calls =
+            provider
+                .calls
+                .clone()
+                .unwrap_or(if used.is_empty() { known_calls } else { used });
         if provides.is_empty() && calls.is_empty() {
             notes.push(format!(
                 "provider `{id}`: nothing is known of what {image} serves; give `provides` (or \

@@ -57,7 +57,8 @@ struct ProjectArgs {
     #[arg(short = 'y', long)]
     non_interactive: bool,
 
-    /// Actors: implement the traits of this interface crate (its directory) and export them
+    /// Implement the traits of this interface crate (its directory): an actor exports them,
+    /// a provider serves them over wRPC
     #[arg(long, value_name = "CRATE_DIR", conflicts_with = "uses")]
     implements: Option<PathBuf>,
 
@@ -118,6 +119,9 @@ pub fn run(args: NewArgs, out: &Output) -> anyhow::Result<()> {
         (ProjectKind::Interface, _) => {
             "edit the traits in src/lib.rs, then `cargo wasmcloud wit`; actors use it with \
              `cargo wasmcloud new actor NAME --implements DIR` or `--uses DIR`"
+        }
+        (ProjectKind::Provider, Some(Role::Implements)) => {
+            "fill in the methods in src/main.rs, then `cargo wasmcloud build`"
         }
         (_, Some(Role::Implements)) => {
             "fill in the methods in src/lib.rs, then `cargo wasmcloud build`"

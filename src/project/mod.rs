@@ -10,6 +10,7 @@ pub mod settings;
 pub mod virt_settings;
 pub mod wasmcloud_toml;
 
+use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -115,6 +116,9 @@ pub struct Project {
     pub lib_path: Option<PathBuf>,
     /// Dependencies given by `path`: where interface crates are found.
     pub path_dependencies: Vec<PathDependency>,
+    /// The version requirement of each registry dependency, by package name (checked where
+    /// generated code needs a particular line of a crate).
+    pub registry_requirements: BTreeMap<String, cargo_metadata::semver::VersionReq>,
 }
 
 /// A dependency on a local crate.
@@ -398,9 +402,16 @@ fn classify(pkg: &Package) -> Result<Option<Project>, ProjectError> {
             })
         })
         .collect();
+    let registry_requirements = pkg
+        .dependencies
+        .iter()
+        .filter(|d| d.path.is_none() && d.kind == cargo_metadata::DependencyKind::Normal)
+        .map(|d| (d.name.clone(), d.req.clone()))
+        .collect();
     Ok(Some(Project {
         lib_path,
         path_dependencies,
+        registry_requirements,
         package: pkg.name.to_string(),
         version: pkg.version.to_string(),
         manifest_path,

@@ -14,7 +14,7 @@ use include_dir::{include_dir, Dir, DirEntry};
 use serde::Serialize;
 
 use crate::project::ProjectKind;
-use crate::witgen::glue::{starter_implementation, Role, GLUE_MODULE};
+use crate::witgen::glue::{starter_implementation, starter_provider, Role, GLUE_MODULE};
 use crate::witgen::Generated;
 
 static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
@@ -297,7 +297,7 @@ pub fn create_linked(
         let final_dir = std::path::absolute(&parent)
             .map_err(io(&parent))?
             .join(dest.file_name().unwrap_or_default());
-        wire(staging.path(), &final_dir, values, link)?;
+        wire(template, staging.path(), &final_dir, values, link)?;
     }
     files.sort();
     let staged = staging.keep();
@@ -367,8 +367,11 @@ fn write_dir(
 
 /// The wit-bindgen the generated glue is written for.
 const WIT_BINDGEN_REQ: &str = "0.57";
+/// The wit-bindgen-wrpc of provider glue (the line wasmcloud-provider-sdk 0.17 speaks).
+const WIT_BINDGEN_WRPC_REQ: &str = "0.10";
 
 fn wire(
+    template: &Template,
     staged: &Path,
     final_dir: &Path,
     values: &Values,
@@ -388,8 +391,13 @@ fn wire(
     dep.insert("path", relative.to_string_lossy().replace('\\', "/").into());
     let deps = manifest["dependencies"].or_insert(toml_edit::table());
     deps[link.package] = toml_edit::value(dep);
-    deps["wit-bindgen"] = toml_edit::value(WIT_BINDGEN_REQ);
-    if link.role == Role::Implements {
+    let provider = template.kind == ProjectKind::Provider;
+    if provider {
+        deps["wit-bindgen-wrpc"] = toml_edit::value(WIT_BINDGEN_WRPC_REQ);
+    } else {
+        deps["wit-bindgen"] = toml_edit::value(WIT_BINDGEN_REQ);
+    }
+    if link.role == Role::Implements && !provider {
         // The stub replaces the template's code, and with it the use of the WASI crate.
         if let Some(deps) = deps.as_table_like_mut() {
             deps.remove("wasip2");
@@ -405,6 +413,16 @@ fn wire(
     std::fs::write(&manifest_path, manifest.to_string()).map_err(io(&manifest_path))?;
 
     let crate_ident = link.package.replace('-', "_");
+    if provider {
+        let main_path = staged.join("src/main.rs");
+        let main = starter_provider(
+            &link.generated.package,
+            &crate_ident,
+            &values.description,
+            &values.name,
+        );
+        return std::fs::write(&main_path, main).map_err(io(&main_path));
+    }
     let lib_path = staged.join("src/lib.rs");
     let lib = match link.role {
         Role::Implements => {

@@ -16,8 +16,17 @@ pub enum NewError {
     Project(#[from] ProjectError),
     #[error(transparent)]
     Generate(#[from] SyncError),
-    #[error("--implements and --uses are for actors")]
+    #[error(
+        "--implements and --uses are for actors and providers (an interface crate is neither)"
+    )]
     LinkNotActor,
+    #[error(
+        "`new provider` takes --implements; a provider that calls actors lists the crate in \
+         `uses` in its Cargo.toml"
+    )]
+    ProviderUses,
+    #[error(transparent)]
+    ProviderGlue(#[from] crate::witgen::glue::ProviderGlueError),
     #[error(
         "{0} is not an interface crate (kind = \"interface\" in [package.metadata.wasmcloud])"
     )]
@@ -42,8 +51,11 @@ pub struct NewProject<'a> {
 
 /// Creates the project and writes its generated files.
 pub fn new_project(request: &NewProject) -> Result<Created, NewError> {
-    if request.link.is_some() && request.kind != ProjectKind::Actor {
-        return Err(NewError::LinkNotActor);
+    match (&request.link, request.kind) {
+        (None, _) | (Some(_), ProjectKind::Actor) => {}
+        (Some((Role::Implements, _)), ProjectKind::Provider) => {}
+        (Some((Role::Uses, _)), ProjectKind::Provider) => return Err(NewError::ProviderUses),
+        (Some(_), ProjectKind::Interface) => return Err(NewError::LinkNotActor),
     }
     let interface = match &request.link {
         Some((role, dir)) => {
@@ -51,6 +63,15 @@ pub fn new_project(request: &NewProject) -> Result<Created, NewError> {
                 .filter(|p| p.kind == ProjectKind::Interface)
                 .ok_or_else(|| NewError::NotInterface(dir.display().to_string()))?;
             let generated = sync::generate_interface(&iface, request.cwd)?;
+            if request.kind == ProjectKind::Provider {
+                // Refused before anything is written (the glue would refuse it after).
+                crate::witgen::glue::provider_glue_file(&[crate::witgen::glue::GlueInput {
+                    pkg: &generated.package,
+                    wit: &generated.wit,
+                    crate_ident: &iface.package.replace('-', "_"),
+                    role: *role,
+                }])?;
+            }
             Some((*role, iface, generated))
         }
         None => None,

@@ -6,6 +6,7 @@
 //! actors compile against; `sync` decides which files of a workspace to (re)write.
 
 pub mod glue;
+pub mod impls;
 pub mod model;
 pub mod names;
 pub mod print;

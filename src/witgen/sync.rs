@@ -66,62 +66,30 @@ pub fn sync(
                     states.push(write_wit(&iface, &generated, mode)?);
                 }
             }
-            ProjectKind::Actor => {
+            ProjectKind::Actor | ProjectKind::Provider => {
                 if project.settings.implements.is_empty() && project.settings.uses.is_empty() {
                     continue;
                 }
-                let mut inputs = Vec::new();
-                let roles = project
-                    .settings
-                    .implements
-                    .iter()
-                    .map(|n| (n, Role::Implements))
-                    .chain(project.settings.uses.iter().map(|n| (n, Role::Uses)));
-                for (name, role) in roles {
-                    let dep = project
-                        .path_dependencies
-                        .iter()
-                        .find(|d| d.package == *name || d.crate_ident == name.replace('-', "_"))
-                        .ok_or_else(|| SyncError::Project {
-                            package: project.package.clone(),
-                            reason: format!(
-                                "`{name}` (in `{}`) is not a path dependency: add it to \
-                                 [dependencies] with `path = ...`",
-                                match role {
-                                    Role::Implements => "implements",
-                                    Role::Uses => "uses",
-                                }
-                            ),
-                        })?;
-                    let (iface, generated) =
-                        interface(cargo, display_root, &dep.dir, members, &mut cache)?;
+                let inputs = interface_inputs(cargo, display_root, project, members, &mut cache)?;
+                for (iface, generated, _, _) in &inputs {
                     if wit_done.insert(iface.dir().to_path_buf()) {
-                        states.push(write_wit(&iface, &generated, mode)?);
-                    }
-                    inputs.push((generated, dep.crate_ident.clone(), role));
-                }
-                let mut seen = std::collections::BTreeSet::new();
-                for (_, ident, _) in &inputs {
-                    if !seen.insert(ident.clone()) {
-                        return Err(SyncError::Project {
-                            package: project.package.clone(),
-                            reason: format!(
-                                "`{ident}` is listed twice in `implements`/`uses`; an actor \
-                                 implements or uses an interface crate, not both"
-                            ),
-                        });
+                        states.push(write_wit(iface, generated, mode)?);
                     }
                 }
                 let glue_inputs: Vec<GlueInput> = inputs
                     .iter()
-                    .map(|(g, ident, role)| GlueInput {
+                    .map(|(_, g, ident, role)| GlueInput {
                         pkg: &g.package,
                         wit: &g.wit,
                         crate_ident: ident,
                         role: *role,
                     })
                     .collect();
-                let text = glue::glue_file(&glue_inputs);
+                let text = if project.kind == ProjectKind::Provider {
+                    provider_glue_text(project, &glue_inputs)?
+                } else {
+                    glue::glue_file(&glue_inputs)
+                };
                 let src_dir = project
                     .lib_path
                     .as_ref()
@@ -137,80 +105,142 @@ pub fn sync(
                     changed,
                 });
             }
-            ProjectKind::Provider => {
-                if let Some(state) =
-                    provider_glue(cargo, display_root, project, members, mode, &mut cache)?
-                {
-                    if let Some(wit) = state.0 {
-                        if wit_done.insert(wit.0) {
-                            states.push(wit.1);
-                        }
-                    }
-                    states.push(state.1);
-                }
-            }
         }
     }
     Ok(states)
 }
 
-type WitState = Option<(PathBuf, FileState)>;
-
-/// The glue of a provider that `implements` an interface crate (one: a provider serves
-/// one generated world), and the crate's WIT state when it was written here.
-fn provider_glue(
+/// The interface crates a project `implements` and `uses`, each generated, with the name the
+/// project knows it by and the role.
+fn interface_inputs(
     cargo: &Path,
     display_root: &Path,
     project: &Project,
     members: &[Project],
-    mode: Mode,
     cache: &mut BTreeMap<PathBuf, (Project, Generated)>,
-) -> Result<Option<(WitState, FileState)>, SyncError> {
+) -> Result<Vec<(Project, Generated, String, Role)>, SyncError> {
     let refuse = |reason: String| SyncError::Project {
         package: project.package.clone(),
         reason,
     };
-    let name = match project.settings.implements.as_slice() {
-        [] => return Ok(None),
-        [one] => one,
-        _ => {
-            return Err(refuse(
-                "a provider implements one interface crate (put the traits it serves in one \
-                 crate)"
-                    .into(),
-            ))
-        }
-    };
-    let dep = project
-        .path_dependencies
+    let roles = project
+        .settings
+        .implements
         .iter()
-        .find(|d| d.package == *name || d.crate_ident == name.replace('-', "_"))
-        .ok_or_else(|| {
-            refuse(format!(
-                "`{name}` (in `implements`) is not a path dependency: add it to [dependencies] \
-                 with `path = ...`"
-            ))
-        })?;
-    let (iface, generated) = interface(cargo, display_root, &dep.dir, members, cache)?;
-    let wit = write_wit(&iface, &generated, mode)?;
-    let input = GlueInput {
-        pkg: &generated.package,
-        wit: &generated.wit,
-        crate_ident: &dep.crate_ident,
-        role: Role::Implements,
+        .map(|n| (n, Role::Implements))
+        .chain(project.settings.uses.iter().map(|n| (n, Role::Uses)));
+    let mut inputs: Vec<(Project, Generated, String, Role)> = Vec::new();
+    for (name, role) in roles {
+        let dep = project
+            .path_dependencies
+            .iter()
+            .find(|d| d.package == *name || d.crate_ident == name.replace('-', "_"))
+            .ok_or_else(|| {
+                refuse(format!(
+                    "`{name}` (in `{}`) is not a path dependency: add it to [dependencies] with \
+                     `path = ...`",
+                    match role {
+                        Role::Implements => "implements",
+                        Role::Uses => "uses",
+                    }
+                ))
+            })?;
+        if inputs
+            .iter()
+            .any(|(_, _, ident, _)| *ident == dep.crate_ident)
+        {
+            return Err(refuse(format!(
+                "`{}` is listed twice in `implements`/`uses`; a crate implements or uses an \
+                 interface crate, not both",
+                dep.crate_ident
+            )));
+        }
+        let (iface, generated) = interface(cargo, display_root, &dep.dir, members, cache)?;
+        inputs.push((iface, generated, dep.crate_ident.clone(), role));
+    }
+    Ok(inputs)
+}
+
+/// A provider's glue: it implements at most one interface crate (a provider serves one
+/// generated world), and does implement its traits (checked here: a missing impl would
+/// otherwise be a page of rustc errors inside the generated file).
+fn provider_glue_text(project: &Project, inputs: &[GlueInput]) -> Result<String, SyncError> {
+    let refuse = |reason: String| SyncError::Project {
+        package: project.package.clone(),
+        reason,
     };
-    let text = glue::provider_glue_file(&input).map_err(|e| refuse(e.to_string()))?;
-    let path = project.dir().join("src").join(format!("{GLUE_MODULE}.rs"));
-    let changed = put(&path, &text, mode)?;
-    Ok(Some((
-        Some((iface.dir().to_path_buf(), wit)),
-        FileState {
-            path,
-            package: project.package.clone(),
-            kind: "glue",
-            changed,
-        },
-    )))
+    let implemented: Vec<&GlueInput> = inputs
+        .iter()
+        .filter(|i| i.role == Role::Implements)
+        .collect();
+    if implemented.len() > 1 {
+        return Err(refuse(
+            "a provider implements one interface crate (put the traits it serves in one crate)"
+                .into(),
+        ));
+    }
+    let text = glue::provider_glue_file(inputs).map_err(|e| refuse(e.to_string()))?;
+    for (krate, line, why) in PROVIDER_LINES {
+        check_line(project, krate, *line, why).map_err(refuse)?;
+    }
+    if let Some(input) = implemented.first() {
+        let missing = super::impls::missing_impls(project, input.pkg);
+        if !missing.is_empty() {
+            return Err(refuse(format!(
+                "implements `{}` but has no `impl {}` for a type in src/: write one (the \
+                 generated `serve` hands each call to it)",
+                input.crate_ident,
+                missing
+                    .iter()
+                    .map(|t| format!("{}::{t}", input.crate_ident))
+                    .collect::<Vec<_>>()
+                    .join("`, `impl ")
+            )));
+        }
+    }
+    Ok(text)
+}
+
+/// The crate lines provider glue is written for: `(crate, major.minor, why)`. The SDK 0.17
+/// speaks wrpc-transport 0.28, and wit-bindgen-wrpc 0.11+ generate code for a later one
+/// (it fails on trait bounds, deep in the generated file).
+const PROVIDER_LINES: &[(&str, (u64, u64), &str)] = &[
+    (
+        "wit-bindgen-wrpc",
+        (0, 10),
+        "the line that speaks wasmcloud-provider-sdk 0.17's wrpc-transport 0.28",
+    ),
+    (
+        "wasmcloud-provider-sdk",
+        (0, 17),
+        "wasmCloud 1.9's provider SDK, which the glue is written against",
+    ),
+];
+
+/// The project's requirement on `krate` admits the `line` (some `major.minor.*`) and no
+/// later line.
+fn check_line(project: &Project, krate: &str, line: (u64, u64), why: &str) -> Result<(), String> {
+    use cargo_metadata::semver::Version;
+    let want = format!("{krate} = \"{}.{}\"", line.0, line.1);
+    let Some(req) = project.registry_requirements.get(krate) else {
+        return Err(format!(
+            "provider glue needs `{want}` in [dependencies] ({why})"
+        ));
+    };
+    let admits_line = [0, 999]
+        .iter()
+        .any(|patch| req.matches(&Version::new(line.0, line.1, *patch)));
+    let later = if line.0 == 0 {
+        Version::new(0, line.1 + 1, 0)
+    } else {
+        Version::new(line.0 + 1, 0, 0)
+    };
+    if !admits_line || req.matches(&later) {
+        return Err(format!(
+            "`{krate} = \"{req}\"` does not work with the generated glue: use `{want}` ({why})"
+        ));
+    }
+    Ok(())
 }
 
 /// The interface crate in `dir`, generated once per run.

@@ -19,7 +19,7 @@ mod provider;
 mod starter;
 
 pub use provider::{provider_glue_file, ProviderGlueError};
-pub use starter::starter_implementation;
+pub use starter::{starter_implementation, starter_provider};
 
 use super::model::*;
 use super::names::{bindgen_flag, bindgen_ident, bindgen_type, rust_ident};

@@ -11,6 +11,53 @@ const STARTER_MACRO: &str = "todo";
 /// The `src/lib.rs` of a new actor implementing `pkg`: a type per trait with every method
 /// present for the user to write, and the export line.
 pub fn starter_implementation(pkg: &Package, crate_ident: &str, description: &str) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "//! {description}\n//!");
+    let _ = writeln!(
+        s,
+        "//! Implements the `{crate_ident}` traits (WIT package `{}`). `cargo wasmcloud build`\n\
+         //! generates the `{GLUE_MODULE}` module, which exports this implementation.\n",
+        pkg.id()
+    );
+    let _ = writeln!(s, "mod {GLUE_MODULE};\n");
+    s.push_str("/// Exported functions run on one instance of this type, made with `Default`.\n");
+    s.push_str("#[derive(Default)]\npub struct Component;\n");
+    s.push_str(&trait_impls(pkg, crate_ident, "Component"));
+    let _ = writeln!(s, "\n{GLUE_MODULE}::{crate_ident}::export!(Component);");
+    s
+}
+
+/// The `src/main.rs` of a new provider implementing `pkg` (which has no resources: provider
+/// glue refuses them): the provider type with every trait method present for the user to
+/// write, and `main` serving it.
+pub fn starter_provider(pkg: &Package, crate_ident: &str, description: &str, name: &str) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "//! {description}\n//!");
+    let _ = writeln!(
+        s,
+        "//! A wasmCloud capability provider implementing the `{crate_ident}` traits (WIT package\n\
+         //! `{}`). `cargo wasmcloud build` generates the `{GLUE_MODULE}` module, which serves\n\
+         //! this implementation over wRPC to the components linked to the provider.\n",
+        pkg.id()
+    );
+    let _ = writeln!(s, "mod {GLUE_MODULE};\n");
+    s.push_str(
+        "/// One value serves every call, concurrently: keep shared state behind a lock.\n\
+         #[derive(Clone, Default)]\npub struct Server;\n\n\
+         /// Link and configuration callbacks (all optional).\n\
+         impl wasmcloud_provider_sdk::Provider for Server {}\n",
+    );
+    s.push_str(&trait_impls(pkg, crate_ident, "Server"));
+    let _ = writeln!(
+        s,
+        "\n#[tokio::main]\nasync fn main() -> anyhow::Result<()> {{\n    \
+         {GLUE_MODULE}::serve(Server, \"{name}\").await\n}}"
+    );
+    s
+}
+
+/// `impl Trait for TYPE` of each trait (and a type per resource), every method a `todo!`.
+fn trait_impls(pkg: &Package, crate_ident: &str, type_name: &str) -> String {
     let cx = Cx {
         pkg,
         user: crate_ident.to_string(),
@@ -26,16 +73,6 @@ pub fn starter_implementation(pkg: &Package, crate_ident: &str, description: &st
             .replace("::std::", "std::")
     };
     let mut s = String::new();
-    let _ = writeln!(s, "//! {description}\n//!");
-    let _ = writeln!(
-        s,
-        "//! Implements the `{crate_ident}` traits (WIT package `{}`). `cargo wasmcloud build`\n\
-         //! generates the `{GLUE_MODULE}` module, which exports this implementation.\n",
-        pkg.id()
-    );
-    let _ = writeln!(s, "mod {GLUE_MODULE};\n");
-    s.push_str("/// Exported functions run on one instance of this type, made with `Default`.\n");
-    s.push_str("#[derive(Default)]\npub struct Component;\n");
     let stub = |f: &Func, receiver: bool, resource: &dyn Fn(usize) -> String| {
         let mut params = Vec::new();
         if receiver {
@@ -62,7 +99,7 @@ pub fn starter_implementation(pkg: &Package, crate_ident: &str, description: &st
     for iface in &pkg.interfaces {
         let _ = writeln!(
             s,
-            "\nimpl {} for Component {{",
+            "\nimpl {} for {type_name} {{",
             cx.user_path(&iface.rust_path)
         );
         for (assoc, r) in &iface.resources {
@@ -110,6 +147,5 @@ pub fn starter_implementation(pkg: &Package, crate_ident: &str, description: &st
         s.push_str(&funcs.join("\n"));
         s.push_str("}\n");
     }
-    let _ = writeln!(s, "\n{GLUE_MODULE}::{crate_ident}::export!(Component);");
     s
 }
