@@ -1036,6 +1036,14 @@ fn server_app_a_provider_calls_the_actor_it_is_linked_to() {
         ),
         "{body}"
     );
+    // No provider outlives the test's host (its listener is gone with it).
+    drop(lattice);
+    support::wait_for(Duration::from_secs(10), || {
+        std::net::TcpStream::connect(&auditor)
+            .is_err()
+            .then_some(())
+    })
+    .expect("the auditor provider outlived its host");
 }
 
 /// The actor side of a transport failure: ledger-app linked to an id nothing runs under

@@ -1,8 +1,8 @@
 //! ledger
 //!
 //! A wasmCloud capability provider implementing the `ledger_api` traits (WIT package
-//! `acme:ledger-api@0.1.0`). `cargo wasmcloud build` generates the `wasmcloud_glue` module, which serves
-//! this implementation over wRPC to the components linked to the provider.
+//! `acme:ledger-api@0.1.0`). `cargo wasmcloud build` generates `wasmcloud_glue`, which serves this
+//! implementation over wRPC to the components linked to the provider.
 
 mod wasmcloud_glue;
 

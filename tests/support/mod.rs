@@ -620,6 +620,9 @@ impl TestHost {
         for (k, v) in env {
             command.env(k, v);
         }
+        // Its own process group, which the providers it starts inherit: dropping the host
+        // kills the group, so no provider outlives a host that did not stop it.
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
         let mut child = command.spawn().expect("spawn the test host");
         wait_for_log(
             &mut child,
@@ -664,13 +667,17 @@ impl TestHost {
 }
 
 impl Drop for TestHost {
-    /// SIGINT first, so the host stops the providers it runs (their processes would outlive
-    /// a killed host), then SIGKILL if it has not exited within 10 s.
+    /// SIGINT first, so the host stops the providers it runs, then SIGKILL if it has not
+    /// exited within 10 s; then SIGKILL to its process group, for any provider process it
+    /// left behind (a provider outlives a killed host: seen here, listening on its port).
     fn drop(&mut self) {
         self.thaw();
         signal(&self.child, libc::SIGINT);
         if self.wait_exit(Duration::from_secs(10)).is_none() {
             kill_and_wait(&mut self.child);
+        }
+        unsafe {
+            libc::kill(-(self.child.id() as libc::pid_t), libc::SIGKILL);
         }
     }
 }

@@ -36,8 +36,8 @@ pub fn starter_provider(pkg: &Package, crate_ident: &str, description: &str, nam
     let _ = writeln!(
         s,
         "//! A wasmCloud capability provider implementing the `{crate_ident}` traits (WIT package\n\
-         //! `{}`). `cargo wasmcloud build` generates the `{GLUE_MODULE}` module, which serves\n\
-         //! this implementation over wRPC to the components linked to the provider.\n",
+         //! `{}`). `cargo wasmcloud build` generates `{GLUE_MODULE}`, which serves this\n\
+         //! implementation over wRPC to the components linked to the provider.\n",
         pkg.id()
     );
     let _ = writeln!(s, "mod {GLUE_MODULE};\n");
