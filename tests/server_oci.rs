@@ -539,3 +539,176 @@ fn progress_shows_on_a_terminal_only() {
         std::fs::read(&big).unwrap()
     );
 }
+
+/// A valid component of about `size` bytes: the hello component with a custom section of
+/// filler appended (components allow custom sections anywhere).
+fn padded_component(size: usize) -> Vec<u8> {
+    let mut bytes = support::hello_component().to_vec();
+    let name = b"filler";
+    let payload: Vec<u8> = (0..size).map(|i| (i * 7 % 251) as u8).collect();
+    let mut section = vec![name.len() as u8];
+    section.extend_from_slice(name);
+    section.extend_from_slice(&payload);
+    bytes.push(0);
+    let mut len = section.len() as u32;
+    loop {
+        let byte = (len & 0x7f) as u8;
+        len >>= 7;
+        if len == 0 {
+            bytes.push(byte);
+            break;
+        }
+        bytes.push(byte | 0x80);
+    }
+    bytes.extend_from_slice(&section);
+    bytes
+}
+
+/// Blobs the registry has are not sent again: a push to a new repository mounts the layer
+/// from the repository it was pushed to before (the blob-info cache) or from `--from`, a
+/// re-push finds it present, a registry that declines mounts still gets the upload, and
+/// every copy pulls back with its digest checked and agrees with skopeo. Bytes are counted
+/// in a proxy between the tool and the registry.
+#[test]
+fn pushes_mount_or_skip_blobs_the_registry_has_and_upload_when_it_declines() {
+    let registry = Registry::start();
+    let proxy = support::CountingProxy::start(registry.port, false);
+    let sandbox = Sandbox::new();
+    let big = sandbox.write("big.wasm", &padded_component(2 << 20));
+    let size = std::fs::metadata(&big).unwrap().len();
+    let provider = artifacts(&sandbox).pop().unwrap().1;
+    for (name, file) in [("component", &big), ("provider", &provider)] {
+        let file_size = std::fs::metadata(file).unwrap().len();
+        assert!(
+            file_size > 64 * 1024,
+            "{name} is too small to tell: {file_size}"
+        );
+        let push = |reference: &str, extra: &[&str]| {
+            let mut args = vec!["push", reference, s(file), "-o", "json"];
+            args.extend_from_slice(extra);
+            sandbox.run(&args).ok().json()
+        };
+        let first = format!("{}/first/{name}:0.1.0", proxy.host());
+        let pushed = push(&first, &[]);
+        assert_eq!(pushed["layer"], "uploaded");
+        let sent = proxy.take_sent();
+        assert!(sent > file_size, "{name}: an upload sent only {sent} bytes");
+
+        // Another repository of the registry: mounted from the first, no blob bytes sent.
+        let second = format!("{}/second/{name}:0.2.0", proxy.host());
+        let mounted = push(&second, &[]);
+        assert_eq!(mounted["layer"], "mounted", "{mounted}");
+        assert_eq!(mounted["mounted_from"], format!("first/{name}"));
+        let sent = proxy.take_sent();
+        assert!(sent < 16 * 1024, "{name}: a mount sent {sent} bytes");
+
+        // The same repository again: the layer is present.
+        let present = push(&second, &[]);
+        assert_eq!(present["layer"], "present");
+        assert!(proxy.take_sent() < 16 * 1024);
+
+        // With an empty blob-info cache, `--from` names where to mount from.
+        std::fs::remove_file(
+            sandbox
+                .path()
+                .join("home/.cache/cargo-wasmcloud/blob-info.json"),
+        )
+        .unwrap();
+        let third = format!("{}/third/{name}:0.1.0", proxy.host());
+        let from = push(&third, &["--from", &first]);
+        assert_eq!(from["layer"], "mounted", "{from}");
+        assert!(proxy.take_sent() < 16 * 1024);
+
+        // Each copy pulls back whole (the layer digest is checked), and skopeo agrees.
+        for (reference, pushed) in [(&second, &present), (&third, &from)] {
+            let dest = sandbox.path().join(format!("back-{name}"));
+            let _ = std::fs::remove_file(&dest);
+            let pulled = sandbox
+                .run(&["pull", reference, "--destination", s(&dest), "-o", "json"])
+                .ok()
+                .json();
+            assert_eq!(pulled["digest"], pushed["digest"]);
+            assert_eq!(std::fs::read(&dest).unwrap(), std::fs::read(file).unwrap());
+            let raw = skopeo(&[
+                "inspect",
+                "--raw",
+                "--tls-verify=false",
+                &format!("docker://{reference}"),
+            ])
+            .ok();
+            use sha2::Digest;
+            let digest = format!(
+                "sha256:{}",
+                data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(raw.stdout.as_bytes()))
+            );
+            assert_eq!(pushed["digest"], digest.as_str());
+        }
+    }
+
+    // A registry that declines mounts (the proxy's fake): the upload happens, and the
+    // artifact is whole.
+    let declining = support::CountingProxy::start(registry.port, true);
+    let fourth = format!("{}/fourth/component:0.1.0", declining.host());
+    let pushed = sandbox
+        .run(&[
+            "push",
+            &fourth,
+            s(&big),
+            "--from",
+            "first/component",
+            "-o",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(pushed["layer"], "uploaded", "{pushed}");
+    assert!(declining.take_sent() > size);
+    let dest = sandbox.path().join("back-fourth.wasm");
+    sandbox
+        .run(&["pull", &fourth, "--destination", s(&dest)])
+        .ok();
+    assert_eq!(std::fs::read(&dest).unwrap(), std::fs::read(&big).unwrap());
+}
+
+/// A pull into a file that already holds the layer downloads nothing and leaves the file
+/// untouched (same mtime); a file with other bytes is replaced.
+#[test]
+fn pulling_what_the_destination_already_holds_leaves_it_alone() {
+    let registry = Registry::start();
+    let sandbox = Sandbox::new();
+    let big = sandbox.write("big.wasm", &padded_component(1 << 20));
+    let reference = format!("{}/keep/component:0.1.0", registry.host());
+    sandbox.run(&["push", &reference, s(&big)]).ok();
+    let dest = sandbox.path().join("kept.wasm");
+    let first = sandbox
+        .run(&["pull", &reference, "--destination", s(&dest), "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(first["unchanged"], false);
+    let mtime = std::fs::metadata(&dest).unwrap().modified().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let again = sandbox
+        .run(&["pull", &reference, "--destination", s(&dest), "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(again["unchanged"], true);
+    assert_eq!(again["digest"], first["digest"]);
+    assert_eq!(std::fs::metadata(&dest).unwrap().modified().unwrap(), mtime);
+    let text = sandbox
+        .run(&["pull", &reference, "--destination", s(&dest)])
+        .ok()
+        .stdout;
+    assert!(text.starts_with("Up to date: "), "{text}");
+
+    // Same size, other bytes: replaced with the registry's.
+    let mut other = std::fs::read(&big).unwrap();
+    let last = other.len() - 1;
+    other[last] ^= 1;
+    std::fs::write(&dest, &other).unwrap();
+    let replaced = sandbox
+        .run(&["pull", &reference, "--destination", s(&dest), "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(replaced["unchanged"], false);
+    assert_eq!(std::fs::read(&dest).unwrap(), std::fs::read(&big).unwrap());
+}

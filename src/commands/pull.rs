@@ -37,9 +37,14 @@ pub fn run(args: PullArgs, out: &Output) -> anyhow::Result<()> {
         progress,
     );
     let pulled = result?;
+    let verb = if pulled.unchanged {
+        "Up to date:"
+    } else {
+        "Pulled"
+    };
     out.result(
         &format!(
-            "Pulled {} -> {} ({} bytes)\n{}",
+            "{verb} {} -> {} ({} bytes)\n{}",
             pulled.reference,
             pulled.path.display(),
             pulled.size,

@@ -25,6 +25,12 @@ pub struct PushArgs {
     #[arg(short = 'a', long = "annotation", value_name = "KEY=VALUE")]
     annotations: Vec<String>,
 
+    /// A repository of the same registry holding this artifact already (a path, or a
+    /// reference): its blob is mounted from there instead of uploaded. Repositories this
+    /// tool pushed the blob to or pulled it from are tried anyway.
+    #[arg(long, value_name = "REPO")]
+    from: Option<String>,
+
     #[command(flatten)]
     registry_args: RegistryArgs,
 }
@@ -56,13 +62,21 @@ pub fn run(args: PushArgs, out: &Output) -> anyhow::Result<()> {
         bytes,
         prepared,
         annotations,
-        &args.registry_args.options(),
+        &oci::RegistryOptions {
+            mount_from: args.from.clone(),
+            ..args.registry_args.options()
+        },
         progress,
     );
     let pushed = result?;
+    let layer = match (pushed.layer, &pushed.mounted_from) {
+        ("mounted", Some(from)) => format!(", layer mounted from {from}"),
+        ("present", _) => ", layer already there".to_string(),
+        _ => String::new(),
+    };
     out.result(
         &format!(
-            "Pushed {} ({} bytes)\n{}",
+            "Pushed {} ({} bytes{layer})\n{}",
             pushed.reference, pushed.size, pushed.digest
         ),
         &pushed,

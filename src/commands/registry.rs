@@ -40,6 +40,7 @@ impl RegistryArgs {
             insecure: self.insecure,
             allow_latest: self.allow_latest,
             chunked_push: self.chunked_push,
+            mount_from: None,
         }
     }
 }

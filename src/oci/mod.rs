@@ -3,12 +3,14 @@
 //! here, for the call, so nothing else in the tool pays for one.
 
 pub mod artifact;
+pub mod blob_info;
 pub mod cache;
 mod login;
 mod upload;
 
+use blob_info::BlobInfo;
 pub use login::{check_login, LoginStatus};
-use upload::BlobUpload;
+use upload::{BlobUpload, MountOutcome, UploadStart};
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -67,6 +69,9 @@ pub struct RegistryOptions {
     /// Upload the layer in 4 MiB PATCH chunks instead of one streamed request, for
     /// registries or proxies that cap request sizes.
     pub chunked_push: bool,
+    /// Push: a repository of the same registry that holds the layer, to mount it from
+    /// (tried before those the blob-info cache knows).
+    pub mount_from: Option<String>,
 }
 
 /// Parses a reference as wash does: lower-cased, and `latest` (or no tag) refused unless
@@ -242,6 +247,11 @@ pub struct Pushed {
     /// Size of the artifact (the layer).
     pub size: u64,
     pub kind: ArtifactKind,
+    /// How the layer got there: `uploaded`, `present` (the repository had it) or `mounted`
+    /// (from another repository of the registry: `mounted_from`).
+    pub layer: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mounted_from: Option<String>,
 }
 
 /// Reads and checks a file to push, before any network traffic.
@@ -351,63 +361,84 @@ pub fn push(
     let client = client_for(reference, opts)?;
     let auth = auth_for(reference, opts)?;
     let fail = |e| map_error(e, reference);
-    runtime()?.block_on(async {
+    let registry = reference.resolve_registry().to_string();
+    let (layer_state, mounted_from) = runtime()?.block_on(async {
         let token = client
             .auth(reference, &auth, oci_client::RegistryOperation::Push)
             .await
             .map_err(fail)?;
         let layer_digest = &manifest.layers[0].digest;
-        if client
+        let authorization = match (token, &auth) {
+            (Some(token), _) => Some(format!("Bearer {token}")),
+            (None, RegistryAuth::Basic(user, password)) => Some(format!(
+                "Basic {}",
+                data_encoding::BASE64.encode(format!("{user}:{password}").as_bytes())
+            )),
+            _ => None,
+        };
+        let upload = BlobUpload {
+            reference,
+            scheme: scheme_for(reference, opts),
+            authorization,
+        };
+        let state = if client
             .blob_exists(reference, layer_digest)
             .await
             .map_err(fail)?
         {
             progress(size, Some(size));
-        } else if opts.chunked_push {
-            let mut sent = 0u64;
-            let report = progress.clone();
-            let chunks: Vec<bytes::Bytes> = (0..layer.data.len())
-                .step_by(UPLOAD_CHUNK)
-                .map(|start| {
-                    layer
-                        .data
-                        .slice(start..(start + UPLOAD_CHUNK).min(layer.data.len()))
-                })
-                .collect();
-            let stream = futures_util::stream::iter(chunks).map(move |chunk| {
-                // Counted when the uploader takes the chunk: at most one chunk ahead.
-                sent += chunk.len() as u64;
-                report(sent, Some(size));
-                Ok(chunk)
-            });
-            let pushed = client
-                .push_blob_stream_chunked(reference, stream)
-                .await
-                .map_err(fail)?;
-            if &pushed.blob_digest != layer_digest {
-                return Err(OciError::DigestMismatch {
-                    expected: layer_digest.clone(),
-                    actual: pushed.blob_digest,
-                });
-            }
+            ("present", None)
         } else {
-            let authorization = match (token, &auth) {
-                (Some(token), _) => Some(format!("Bearer {token}")),
-                (None, RegistryAuth::Basic(user, password)) => Some(format!(
-                    "Basic {}",
-                    data_encoding::BASE64.encode(format!("{user}:{password}").as_bytes())
-                )),
-                _ => None,
-            };
-            let upload = BlobUpload {
-                reference,
-                scheme: scheme_for(reference, opts),
-                authorization,
-            };
-            upload
-                .put_whole(layer.data.clone(), layer_digest, progress.clone())
-                .await?;
-        }
+            let http = upload.http()?;
+            let mut sources: Vec<String> = opts
+                .mount_from
+                .iter()
+                .map(|from| mount_source(from, &registry))
+                .collect();
+            for known in BlobInfo::load().sources(&registry, layer_digest, reference.repository()) {
+                if !sources.contains(&known) {
+                    sources.push(known);
+                }
+            }
+            sources.retain(|s| s != reference.repository());
+            match upload.try_mounts(&http, layer_digest, &sources).await? {
+                MountOutcome::Mounted(from) => {
+                    progress(size, Some(size));
+                    ("mounted", Some(from))
+                }
+                MountOutcome::Declined(_) if opts.chunked_push => {
+                    push_chunked(
+                        &client,
+                        reference,
+                        &layer.data,
+                        layer_digest,
+                        size,
+                        &progress,
+                    )
+                    .await?;
+                    ("uploaded", None)
+                }
+                MountOutcome::Declined(session) => {
+                    let session = match session {
+                        Some(url) => url,
+                        None => match upload.start(&http, None).await? {
+                            UploadStart::Session(url) => url,
+                            UploadStart::Mounted => unreachable!("no mount was asked for"),
+                        },
+                    };
+                    upload
+                        .put(
+                            &http,
+                            session,
+                            layer.data.clone(),
+                            layer_digest,
+                            progress.clone(),
+                        )
+                        .await?;
+                    ("uploaded", None)
+                }
+            }
+        };
         client
             .push_blob(reference, config.data.clone(), &manifest.config.digest)
             .await
@@ -416,14 +447,59 @@ pub fn push(
             .push_manifest(reference, &OciManifest::Image(manifest))
             .await
             .map_err(fail)?;
-        Ok(())
+        Ok::<_, OciError>(state)
     })?;
+    BlobInfo::remember(&registry, reference.repository(), &artifact.layer_digest);
     Ok(Pushed {
         reference: reference.whole(),
         digest,
         size,
         kind: artifact.kind,
+        layer: layer_state,
+        mounted_from,
     })
+}
+
+/// The repository `--from` names: a repository path, or a reference on the same registry.
+fn mount_source(from: &str, registry: &str) -> String {
+    match from.parse::<Reference>() {
+        Ok(r) if r.resolve_registry() == registry => r.repository().to_string(),
+        _ => from.trim_matches('/').to_string(),
+    }
+}
+
+/// The layer in 4 MiB PATCH requests (oci-client's chunked upload), with progress.
+async fn push_chunked(
+    client: &Client,
+    reference: &Reference,
+    data: &bytes::Bytes,
+    digest: &str,
+    size: u64,
+    progress: &Progress,
+) -> Result<(), OciError> {
+    let mut sent = 0u64;
+    let report = progress.clone();
+    let chunks: Vec<bytes::Bytes> = (0..data.len())
+        .step_by(UPLOAD_CHUNK)
+        .map(|start| data.slice(start..(start + UPLOAD_CHUNK).min(data.len())))
+        .collect();
+    let stream = futures_util::stream::iter(chunks).map(move |chunk| {
+        // Counted when the uploader takes the chunk: at most one chunk ahead.
+        sent += chunk.len() as u64;
+        report(sent, Some(size));
+        Ok(chunk)
+    });
+    let pushed = client
+        .push_blob_stream_chunked(reference, stream)
+        .await
+        .map_err(|e| map_error(e, reference))?;
+    if pushed.blob_digest != digest {
+        return Err(OciError::DigestMismatch {
+            expected: digest.to_string(),
+            actual: pushed.blob_digest,
+        });
+    }
+    Ok(())
 }
 
 /// What was pulled.
@@ -435,6 +511,18 @@ pub struct Pulled {
     pub size: u64,
     pub kind: ArtifactKind,
     pub path: PathBuf,
+    /// The destination already held this layer (same digest): nothing was downloaded and
+    /// the file was left as it was.
+    pub unchanged: bool,
+}
+
+/// Whether `path` already holds the blob `layer` describes: same size, then same digest.
+fn holds_layer(path: &Path, layer: &OciDescriptor) -> bool {
+    let same_size = std::fs::metadata(path)
+        .is_ok_and(|m| m.is_file() && i64::try_from(m.len()).is_ok_and(|n| n == layer.size));
+    same_size
+        && crate::artifact::par::sha256_file(path)
+            .is_ok_and(|hex| format!("sha256:{}", hex.to_ascii_lowercase()) == layer.digest)
 }
 
 /// Normalizes a user-given digest (`sha256:` may be left out).
@@ -496,6 +584,20 @@ pub fn pull(
             path: path.display().to_string(),
             source,
         };
+        let registry = reference.resolve_registry().to_string();
+        if holds_layer(&path, layer) {
+            BlobInfo::remember(&registry, reference.repository(), &layer.digest);
+            let size = u64::try_from(layer.size).unwrap_or(0);
+            progress(size, Some(size));
+            return Ok(Pulled {
+                reference: reference.whole(),
+                digest,
+                size,
+                kind,
+                path,
+                unchanged: true,
+            });
+        }
         let mut out = fsutil::AtomicFile::create(&path, fsutil::Mode::Public).map_err(io_error)?;
         let mut stream = client
             .pull_blob_stream(reference, layer)
@@ -522,12 +624,14 @@ pub fn pull(
             });
         }
         out.commit().map_err(io_error)?;
+        BlobInfo::remember(&registry, reference.repository(), &layer.digest);
         Ok(Pulled {
             reference: reference.whole(),
             digest,
             size: done,
             kind,
             path,
+            unchanged: false,
         })
     })
 }

@@ -1,4 +1,5 @@
-//! Blob uploads done by hand (one streamed `PUT`, or 4 MiB chunks), with progress.
+//! Blob uploads done by hand (one streamed `PUT`), with progress, and cross-repository
+//! mounts.
 
 use super::*;
 
@@ -6,6 +7,22 @@ use super::*;
 /// session, then one `PUT` streaming the whole blob with its digest. oci-client's own
 /// uploads either cut the blob into 4 MiB requests or send it with no way to report
 /// progress.
+/// What opening an upload gave.
+pub(super) enum UploadStart {
+    /// The registry mounted the blob from another repository: nothing to send.
+    Mounted,
+    /// An upload session's URL.
+    Session(String),
+}
+
+/// What asking for mounts gave.
+pub(super) enum MountOutcome {
+    /// Mounted from this repository.
+    Mounted(String),
+    /// No source would do; the session a declining registry opened, if any.
+    Declined(Option<String>),
+}
+
 pub(super) struct BlobUpload<'a> {
     pub(super) reference: &'a Reference,
     pub(super) scheme: &'static str,
@@ -26,56 +43,77 @@ impl BlobUpload<'_> {
         }
     }
 
-    pub(super) async fn put_whole(
+    /// The HTTP client for these requests.
+    pub(super) fn http(&self) -> Result<reqwest::Client, OciError> {
+        let builder = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .read_timeout(Duration::from_secs(120));
+        let builder = if self.scheme == "http" {
+            // Plain HTTP needs no certificates; loading the system's takes time.
+            builder.tls_certs_only(std::iter::empty()).https_only(false)
+        } else {
+            builder
+        };
+        builder.build().map_err(|e| OciError::Registry(causes(&e)))
+    }
+
+    fn unreachable(&self) -> impl Fn(reqwest::Error) -> OciError + '_ {
+        move |e| OciError::Unreachable {
+            registry: self.reference.resolve_registry().to_string(),
+            reason: causes(&e),
+        }
+    }
+
+    /// Opens an upload session (`POST .../blobs/uploads/`), or with `mount` = (digest,
+    /// repository) asks the registry to mount the blob from that repository of its own:
+    /// 201 is done, 202 is a declined mount and an upload session to use instead.
+    pub(super) async fn start(
         &self,
+        http: &reqwest::Client,
+        mount: Option<(&str, &str)>,
+    ) -> Result<UploadStart, OciError> {
+        let registry = self.reference.resolve_registry();
+        let base = format!("{}://{registry}", self.scheme);
+        let mut url = format!("{base}/v2/{}/blobs/uploads/", self.reference.repository());
+        if let Some((digest, from)) = mount {
+            url.push_str(&format!("?mount={digest}&from={from}"));
+        }
+        let response = self
+            .request(http, reqwest::Method::POST, &url)
+            .header(reqwest::header::CONTENT_LENGTH, 0)
+            .send()
+            .await
+            .map_err(self.unreachable())?;
+        if mount.is_some() && response.status() == reqwest::StatusCode::CREATED {
+            return Ok(UploadStart::Mounted);
+        }
+        let response = self.check(response, reqwest::StatusCode::ACCEPTED).await?;
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| OciError::Registry("the registry gave no upload location".into()))?;
+        let url = if location.starts_with("http://") || location.starts_with("https://") {
+            location.to_string()
+        } else {
+            format!("{base}{location}")
+        };
+        Ok(UploadStart::Session(url))
+    }
+
+    /// Sends the whole blob to an upload session in one streamed `PUT` with its digest.
+    pub(super) async fn put(
+        &self,
+        http: &reqwest::Client,
+        session: String,
         data: bytes::Bytes,
         digest: &str,
         progress: Progress,
     ) -> Result<(), OciError> {
-        let registry = self.reference.resolve_registry();
-        let unreachable = |e: reqwest::Error| OciError::Unreachable {
-            registry: registry.to_string(),
-            reason: causes(&e),
-        };
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .read_timeout(Duration::from_secs(120))
-            // Plain HTTP needs no certificates; loading the system's takes time.
-            .tls_certs_only(std::iter::empty())
-            .https_only(false);
-        let http = if self.scheme == "http" {
-            http
-        } else {
-            reqwest::Client::builder()
-                .connect_timeout(Duration::from_secs(10))
-                .read_timeout(Duration::from_secs(120))
-        }
-        .build()
-        .map_err(|e| OciError::Registry(causes(&e)))?;
-        let base = format!("{}://{registry}", self.scheme);
-        let start = format!("{base}/v2/{}/blobs/uploads/", self.reference.repository());
-        let response = self
-            .request(&http, reqwest::Method::POST, &start)
-            .header(reqwest::header::CONTENT_LENGTH, 0)
-            .send()
-            .await
-            .map_err(unreachable)?;
-        let location = self.check(response, reqwest::StatusCode::ACCEPTED).await?;
-        let location = location
-            .headers()
-            .get(reqwest::header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| OciError::Registry("the registry gave no upload location".into()))?
-            .to_string();
-        let mut url = if location.starts_with("http://") || location.starts_with("https://") {
-            location
-        } else {
-            format!("{base}{location}")
-        };
+        let mut url = session;
         url.push(if url.contains('?') { '&' } else { '?' });
         url.push_str("digest=");
         url.push_str(digest);
-
         let size = data.len() as u64;
         let mut sent = 0u64;
         let chunks: Vec<bytes::Bytes> = (0..data.len())
@@ -88,15 +126,37 @@ impl BlobUpload<'_> {
             Ok::<_, std::io::Error>(chunk)
         });
         let response = self
-            .request(&http, reqwest::Method::PUT, &url)
+            .request(http, reqwest::Method::PUT, &url)
             .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
             .header(reqwest::header::CONTENT_LENGTH, size)
             .body(reqwest::Body::wrap_stream(body))
             .send()
             .await
-            .map_err(unreachable)?;
+            .map_err(self.unreachable())?;
         self.check(response, reqwest::StatusCode::CREATED).await?;
         Ok(())
+    }
+
+    /// Mounts the blob from the first of `sources` that the registry agrees to, or gives
+    /// the upload session of the last declined mount (if any) to upload to instead.
+    pub(super) async fn try_mounts(
+        &self,
+        http: &reqwest::Client,
+        digest: &str,
+        sources: &[String],
+    ) -> Result<MountOutcome, OciError> {
+        let mut session = None;
+        for from in sources {
+            match self.start(http, Some((digest, from))).await {
+                Ok(UploadStart::Mounted) => return Ok(MountOutcome::Mounted(from.clone())),
+                Ok(UploadStart::Session(url)) => session = Some(url),
+                // An unreachable registry fails the upload that follows as well; anything
+                // else (no pull right on the source, say) just means: upload.
+                Err(e @ OciError::Unreachable { .. }) => return Err(e),
+                Err(_) => {}
+            }
+        }
+        Ok(MountOutcome::Declined(session))
     }
 
     pub(super) async fn check(

@@ -128,6 +128,7 @@ impl Sandbox {
             .env_remove("WASH_ISSUER_KEY")
             .env_remove("WASH_SUBJECT_KEY")
             .env_remove("RUST_BACKTRACE")
+            .env_remove("XDG_CACHE_HOME")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null());
         cmd
@@ -1086,4 +1087,75 @@ pub fn wadm_check(files: &[&Path]) -> Vec<serde_json::Value> {
         .lines()
         .map(|l| serde_json::from_str(l).expect("wadm-check prints JSON lines"))
         .collect()
+}
+
+/// A TCP proxy on a free loopback port in front of `127.0.0.1:<port>`, counting the bytes
+/// clients send through it (request lines, headers and bodies).
+///
+/// With `decline_mounts` it is also a fake of a registry that does not mount blobs across
+/// repositories (docker-registry always does): it rewrites `?mount=` in what clients send
+/// to `?xount=` (same length), so the registry sees a plain upload request and answers 202
+/// with an upload session, as a declining registry does.
+pub struct CountingProxy {
+    pub port: u16,
+    sent: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl CountingProxy {
+    pub fn start(upstream: u16, decline_mounts: bool) -> CountingProxy {
+        use std::io::{Read, Write};
+        use std::sync::atomic::{AtomicU64, Ordering};
+        use std::sync::Arc;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
+        let port = listener.local_addr().unwrap().port();
+        let sent = Arc::new(AtomicU64::new(0));
+        let counter = sent.clone();
+        // The threads end with the test process (a proxy per test, nothing to stop).
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                    continue;
+                };
+                let (mut client_in, mut server_out) =
+                    (client.try_clone().unwrap(), server.try_clone().unwrap());
+                let (mut server_in, mut client_out) = (server, client);
+                let counter = counter.clone();
+                std::thread::spawn(move || {
+                    let mut buf = vec![0u8; 64 * 1024];
+                    while let Ok(n) = client_in.read(&mut buf) {
+                        if n == 0 {
+                            break;
+                        }
+                        counter.fetch_add(n as u64, Ordering::SeqCst);
+                        if decline_mounts {
+                            let part = &mut buf[..n];
+                            let mut i = 0;
+                            while let Some(at) = part[i..].windows(6).position(|w| w == b"mount=") {
+                                part[i + at] = b'x';
+                                i += at + 6;
+                            }
+                        }
+                        if server_out.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                    let _ = server_out.shutdown(std::net::Shutdown::Write);
+                });
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut server_in, &mut client_out);
+                    let _ = client_out.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        CountingProxy { port, sent }
+    }
+
+    /// Bytes clients sent since the last call (the count starts again at 0).
+    pub fn take_sent(&self) -> u64 {
+        self.sent.swap(0, std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
 }
