@@ -76,6 +76,62 @@ pub fn has_wit(bytes: &[u8]) -> bool {
     component_wit(bytes).is_ok()
 }
 
+/// The same for a file, which the decoder reads section by section with the custom
+/// sections it ignores left out (so large custom sections are never read).
+pub fn has_wit_file(file: &std::fs::File) -> bool {
+    let Ok(len) = file.metadata().map(|m| m.len()) else {
+        return false;
+    };
+    let Ok((WasmKind::Component, sections)) = wasm::file_sections(file, len) else {
+        return false;
+    };
+    let mut ranges = vec![(0u64, 8u64)];
+    for s in sections {
+        let skip = s.id == 0 && s.custom_name.as_deref() != Some(PACKAGE_DOCS_SECTION);
+        if !skip {
+            ranges.push((s.start, s.end));
+        }
+    }
+    let view = FileView {
+        file,
+        ranges,
+        current: 0,
+        done: 0,
+    };
+    wit_component::decode_reader(view).is_ok()
+}
+
+/// Ranges of a file read one after another, as one stream.
+struct FileView<'a> {
+    file: &'a std::fs::File,
+    ranges: Vec<(u64, u64)>,
+    current: usize,
+    /// Bytes of the current range already read.
+    done: u64,
+}
+
+impl Read for FileView<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use std::os::unix::fs::FileExt;
+        while let Some(&(start, end)) = self.ranges.get(self.current) {
+            let left = end - start - self.done;
+            if left == 0 {
+                self.current += 1;
+                self.done = 0;
+                continue;
+            }
+            let want = left.min(buf.len() as u64) as usize;
+            let got = self.file.read_at(&mut buf[..want], start + self.done)?;
+            if got == 0 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            self.done += got as u64;
+            return Ok(got);
+        }
+        Ok(0)
+    }
+}
+
 /// A component as WIT decoding needs to see it: every top-level section but the custom
 /// ones it ignores. The decoder buffers each top-level section whole, so a large custom
 /// section (debug info, padding) would otherwise double the memory `inspect` needs.

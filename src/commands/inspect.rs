@@ -59,14 +59,17 @@ pub fn run(mut args: InspectArgs, out: &Output) -> anyhow::Result<()> {
     if artifact::sniff(&head) == Ok(ArtifactKind::ProviderArchive) {
         return run_par(&args, out);
     }
-    let bytes = std::fs::read(&args.file)
-        .with_context(|| format!("cannot read {}", args.file.display()))?;
     let shown = args.file.display().to_string();
     if args.wit {
+        let bytes = std::fs::read(&args.file)
+            .with_context(|| format!("cannot read {}", args.file.display()))?;
         let wit = wit::component_wit(&bytes).with_context(|| shown.clone())?;
         return Ok(out.result(&wit, json!({ "wit": wit }))?);
     }
-    let inspection = sign::inspect_wasm(&bytes).with_context(|| shown.clone())?;
+    // Never read whole: the token and the hash come from one streamed pass.
+    let file = std::fs::File::open(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let inspection = sign::inspect_wasm_file(&file).with_context(|| shown.clone())?;
     let WasmInspection { kind, token } = &inspection;
     let Some(token) = token else {
         anyhow::ensure!(!args.verify && !args.jwt_only, "{shown} carries no claims");
@@ -80,7 +83,7 @@ pub fn run(mut args: InspectArgs, out: &Output) -> anyhow::Result<()> {
     if args.jwt_only {
         out.result(&token.jwt, json!({ "token": token.jwt }))?;
     } else {
-        let embedded_wit = *kind == WasmKind::Component && wit::has_wit(&bytes);
+        let embedded_wit = *kind == WasmKind::Component && wit::has_wit_file(&file);
         let summary = ComponentSummary::new(token, *kind, embedded_wit);
         let subject_label = match public_key_kind(&summary.component) {
             Some(KeyKind::Service) => "Provider",

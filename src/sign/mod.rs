@@ -7,12 +7,12 @@ pub mod par;
 pub mod summary;
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, Write};
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::artifact::wasm::{self, CanonicalError, WasmError, WasmKind};
+use crate::artifact::wasm::{self, WasmError, WasmKind};
 use crate::fsutil;
 use jwt::{Claims, ComponentMetadata, JwtError, Validation};
 use keys::{Key, KeyError, KeyKind};
@@ -152,27 +152,16 @@ pub fn sign_file(
         source,
     };
     let source = File::open(input).map_err(read_error)?;
-    let mut reader = BufReader::with_capacity(1 << 20, source);
-    let mut header = [0u8; 8];
-    let kind = {
-        let got = reader.fill_buf().map_err(read_error)?;
-        let n = got.len().min(8);
-        header[..n].copy_from_slice(&got[..n]);
-        wasm::kind_of(&header[..n])?
-    };
+    let len = source.metadata().map_err(read_error)?.len();
+    // The canonical form planned from the section headers, then read once in order: the
+    // input is never held in memory, however large.
+    let plan = wasm::plan_canonical(&source, len)?;
+    let kind = plan.kind;
 
     let mut out = fsutil::AtomicFile::create(dest, fsutil::Mode::Public).map_err(write_error)?;
-    let mut hasher = Sha256::new();
-    wasm::stream_canonical::<CanonicalError>(&mut reader, &mut |piece| {
-        hasher.update(piece);
-        out.write_all(piece).map_err(|e| {
-            io::Error::new(e.kind(), format!("cannot write {}: {e}", dest.display()))
-        })?;
-        Ok(())
-    })
-    .map_err(|e| match e {
-        CanonicalError::Wasm(e) => SignError::Wasm(e),
-        CanonicalError::Io(e) => SignError::Io(e),
+    let hasher = hash_and_write(&plan, &source, &mut out).map_err(|e| match e {
+        Failed::Read(e) => SignError::Io(e),
+        Failed::Write(e) => write_error(e),
     })?;
     let hash = data_encoding::HEXUPPER.encode(&hasher.finalize());
 
@@ -199,6 +188,70 @@ pub fn sign_file(
     })
 }
 
+enum Failed {
+    Read(io::Error),
+    Write(io::Error),
+}
+
+/// Streams the planned canonical form into `out` while hashing it: this thread reads and
+/// hashes, a second one writes (the two costs are alike, and there are two cores to give
+/// them), with a few 1 MiB buffers going round between them.
+fn hash_and_write(
+    plan: &wasm::CanonicalPlan,
+    source: &File,
+    out: &mut fsutil::AtomicFile,
+) -> Result<Sha256, Failed> {
+    use std::sync::mpsc;
+    const BUFFERS: usize = 4;
+    let (full_tx, full_rx) = mpsc::sync_channel::<Vec<u8>>(BUFFERS);
+    let (empty_tx, empty_rx) = mpsc::sync_channel::<Vec<u8>>(BUFFERS);
+    for _ in 0..BUFFERS {
+        let _ = empty_tx.send(Vec::with_capacity(1 << 20));
+    }
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(move || -> io::Result<()> {
+            for buffer in full_rx {
+                out.write_all(&buffer)?;
+                // The reader may have stopped; then nobody takes the buffer back.
+                let _ = empty_tx.send(buffer);
+            }
+            Ok(())
+        });
+        let mut hasher = Sha256::new();
+        let mut pending: Vec<u8> = Vec::new();
+        let read = plan.stream::<io::Error>(source, &mut |piece| {
+            hasher.update(piece);
+            // Small pieces (frames) are gathered; each buffer sent is up to 1 MiB.
+            if pending.capacity() == 0 {
+                pending = empty_rx.recv().map_err(|_| writer_gone())?;
+                pending.clear();
+            }
+            pending.extend_from_slice(piece);
+            if pending.len() >= 1 << 20 {
+                full_tx
+                    .send(std::mem::take(&mut pending))
+                    .map_err(|_| writer_gone())?;
+            }
+            Ok(())
+        });
+        if read.is_ok() && !pending.is_empty() {
+            let _ = full_tx.send(std::mem::take(&mut pending));
+        }
+        drop(full_tx);
+        let written = writer
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the writer thread panicked")));
+        // A write failure shows on the reader's side as a writer that went away: report it.
+        written.map_err(Failed::Write)?;
+        read.map_err(Failed::Read)?;
+        Ok(hasher)
+    })
+}
+
+fn writer_gone() -> io::Error {
+    io::Error::other("the output stopped")
+}
+
 /// Embedded component claims, checked.
 #[derive(Debug, Clone)]
 pub struct ComponentToken {
@@ -219,11 +272,40 @@ pub fn read_component_token(bytes: &[u8]) -> Result<Option<ComponentToken>, Sign
     let Some(found) = wasm::find_token(bytes)? else {
         return Ok(None);
     };
+    check_token(found.section, found.data, || Ok(wasm::module_hash(bytes)?)).map(Some)
+}
+
+/// The same for a file, which is never read whole: its token and module hash come from the
+/// canonical plan (headers, then one streamed pass to hash).
+pub fn read_component_token_file(
+    file: &File,
+    plan: &wasm::CanonicalPlan,
+) -> Result<Option<ComponentToken>, SignError> {
+    let Some((section, data)) = plan.token_data(file).map_err(SignError::Io)? else {
+        return Ok(None);
+    };
+    check_token(section, &data, || {
+        let mut hasher = Sha256::new();
+        plan.stream::<io::Error>(file, &mut |piece| {
+            hasher.update(piece);
+            Ok(())
+        })
+        .map_err(SignError::Io)?;
+        Ok(data_encoding::HEXUPPER.encode(&hasher.finalize()))
+    })
+    .map(Some)
+}
+
+fn check_token(
+    section: &str,
+    data: &[u8],
+    module_hash: impl FnOnce() -> Result<String, SignError>,
+) -> Result<ComponentToken, SignError> {
     let bad = |reason: String| SignError::BadToken {
-        section: found.section.to_string(),
+        section: section.to_string(),
         reason,
     };
-    let jwt = std::str::from_utf8(found.data)
+    let jwt = std::str::from_utf8(data)
         .map_err(|_| bad("it is not UTF-8 text".into()))?
         .to_string();
     let claims: Claims<ComponentMetadata> = jwt::decode(&jwt).map_err(|e| bad(e.to_string()))?;
@@ -232,7 +314,7 @@ pub fn read_component_token(bytes: &[u8]) -> Result<Option<ComponentToken>, Sign
     };
     // wascap checks the hash only from revision 3 on; older tokens predate the canonical hash.
     if claims.wascap_revision.unwrap_or(0) >= jwt::WASCAP_REVISION {
-        let actual = wasm::module_hash(bytes)?;
+        let actual = module_hash()?;
         if metadata.hash != actual {
             return Err(SignError::HashMismatch {
                 claimed: metadata.hash.clone(),
@@ -246,13 +328,13 @@ pub fn read_component_token(bytes: &[u8]) -> Result<Option<ComponentToken>, Sign
             issuer: claims.iss.clone(),
         });
     }
-    Ok(Some(ComponentToken {
-        section: found.section.to_string(),
+    Ok(ComponentToken {
+        section: section.to_string(),
         jwt,
         claims,
         metadata,
         validation,
-    }))
+    })
 }
 
 /// A local Wasm file, examined.
@@ -267,4 +349,15 @@ pub fn inspect_wasm(bytes: &[u8]) -> Result<WasmInspection, SignError> {
     let kind = wasm::kind_of(bytes)?;
     let token = read_component_token(bytes)?;
     Ok(WasmInspection { kind, token })
+}
+
+/// The same for a file, read in one streamed pass with a fixed buffer.
+pub fn inspect_wasm_file(file: &File) -> Result<WasmInspection, SignError> {
+    let len = file.metadata().map_err(SignError::Io)?.len();
+    let plan = wasm::plan_canonical(file, len)?;
+    let token = read_component_token_file(file, &plan)?;
+    Ok(WasmInspection {
+        kind: plan.kind,
+        token,
+    })
 }

@@ -10,8 +10,10 @@ use std::io::{self, Read, Write};
 
 use sha2::{Digest, Sha256};
 
+mod plan;
 mod stream;
 
+pub use plan::{file_sections, plan_canonical, CanonicalPlan, FileSection, Piece};
 pub use stream::stream_canonical;
 
 /// Name of the custom section wascap writes.
@@ -498,6 +500,72 @@ mod tests {
         let bad = hex("0061736d01000000 00 02 09 6a");
         assert!(streamed(&bad).is_err());
         assert!(canonical_len(&bad).is_err());
+    }
+
+    /// A token's section name and data.
+    type Token = Option<(String, Vec<u8>)>;
+
+    /// The plan of `input` written to a file: its canonical form (streamed), length and
+    /// token.
+    fn planned(input: &[u8]) -> Result<(Vec<u8>, u64, Token), WasmError> {
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(input).unwrap();
+        let plan = plan_canonical(&file, input.len() as u64)?;
+        let mut out = Vec::new();
+        plan.stream::<io::Error>(&file, &mut |p| {
+            out.extend_from_slice(p);
+            Ok(())
+        })
+        .unwrap();
+        let token = plan
+            .token_data(&file)
+            .unwrap()
+            .map(|(name, data)| (name.to_string(), data));
+        Ok((out, plan.len, token))
+    }
+
+    #[test]
+    fn the_plan_from_headers_matches_in_memory() {
+        let inputs = [
+            "0061736d01000000",
+            "0061736d0d000100",
+            "0061736d0a000100",
+            "0061736d01000000 01 8480808000 01600000",
+            "0061736d01000000 01 04 01600000 00 0f 0d 7761736d636c6f75645f6a7774 78",
+            "0061736d01000000 01 8480808000 01600000 00 0f 0d 7761736d636c6f75645f6a7774 78",
+            "0061736d01000000 00 05 03 6a7774 79 00 06 04 6e616d65 7a 00 01 00",
+            "0061736d0d000100 01 a380808000 0061736d01000000 01 8480808000 01600000 00 0f 0d 7761736d636c6f75645f6a7774 78",
+            "0061736d0d000100 01 0e 0061736d01000000010401600000 00 0f 0d 7761736d636c6f75645f6a7774 78",
+            "0061736d0d000100 01 0e 0061736d01000000010401600000 01 0e 0061736d01000000010401600000",
+            "0061736d0d000100 01 12 0061736d01000000 00 05 03 6a7774 79 01 01 00 00 0f 0d 7761736d636c6f75645f6a7774 78",
+        ];
+        for input in inputs {
+            let input = hex(input);
+            let (out, len, token) = planned(&input).unwrap();
+            assert_eq!(out, canonical_bytes(&input).unwrap(), "{input:02x?}");
+            assert_eq!(len, out.len() as u64);
+            let expected = find_token(&input)
+                .unwrap()
+                .map(|t| (t.section.to_string(), t.data.to_vec()));
+            assert_eq!(token, expected, "{input:02x?}");
+        }
+        // Cut anywhere: an error exactly where the in-memory reader has one, never a panic.
+        let whole = hex("0061736d0d000100 01 a380808000 0061736d01000000 01 8480808000 01600000 00 0f 0d 7761736d636c6f75645f6a7774 78 00 06 04 6e616d65 7a");
+        for cut in 1..whole.len() {
+            let result = planned(&whole[..cut]);
+            assert_eq!(
+                result.is_ok(),
+                canonical_len(&whole[..cut]).is_ok(),
+                "the plan and in-memory disagree at cut {cut}"
+            );
+            if let Ok((out, _, _)) = result {
+                assert_eq!(out, canonical_bytes(&whole[..cut]).unwrap(), "cut {cut}");
+            }
+        }
+        assert!(planned(b"").is_err());
+        assert!(planned(&hex("0061736d01000000 00 02 09 6a")).is_err());
+        assert!(planned(&hex("0061736d01000000 7f 00")).is_err());
+        assert!(planned(&hex("0061736d01000000 01 ffffffffff")).is_err());
     }
 
     #[test]
