@@ -540,30 +540,6 @@ fn progress_shows_on_a_terminal_only() {
     );
 }
 
-/// A valid component of about `size` bytes: the hello component with a custom section of
-/// filler appended (components allow custom sections anywhere).
-fn padded_component(size: usize) -> Vec<u8> {
-    let mut bytes = support::hello_component().to_vec();
-    let name = b"filler";
-    let payload: Vec<u8> = (0..size).map(|i| (i * 7 % 251) as u8).collect();
-    let mut section = vec![name.len() as u8];
-    section.extend_from_slice(name);
-    section.extend_from_slice(&payload);
-    bytes.push(0);
-    let mut len = section.len() as u32;
-    loop {
-        let byte = (len & 0x7f) as u8;
-        len >>= 7;
-        if len == 0 {
-            bytes.push(byte);
-            break;
-        }
-        bytes.push(byte | 0x80);
-    }
-    bytes.extend_from_slice(&section);
-    bytes
-}
-
 /// Blobs the registry has are not sent again: a push to a new repository mounts the layer
 /// from the repository it was pushed to before (the blob-info cache) or from `--from`, a
 /// re-push finds it present, a registry that declines mounts still gets the upload, and
@@ -574,7 +550,10 @@ fn pushes_mount_or_skip_blobs_the_registry_has_and_upload_when_it_declines() {
     let registry = Registry::start();
     let proxy = support::CountingProxy::start(registry.port, false);
     let sandbox = Sandbox::new();
-    let big = sandbox.write("big.wasm", &padded_component(2 << 20));
+    let big = sandbox.write(
+        "big.wasm",
+        &support::padded_bytes(support::hello_component(), 2 << 20),
+    );
     let size = std::fs::metadata(&big).unwrap().len();
     let provider = artifacts(&sandbox).pop().unwrap().1;
     for (name, file) in [("component", &big), ("provider", &provider)] {
@@ -645,6 +624,23 @@ fn pushes_mount_or_skip_blobs_the_registry_has_and_upload_when_it_declines() {
         }
     }
 
+    // `--from` naming another registry, or no repository at all: one line, nothing sent.
+    proxy.take_sent();
+    for (from, says) in [
+        (
+            "ghcr.io/acme/big:1.0.0",
+            "blobs mount only within one registry",
+        ),
+        ("a b", "--from wants a repository"),
+    ] {
+        let target = format!("{}/fifth/component:0.1.0", proxy.host());
+        let run = sandbox
+            .run(&["push", &target, s(&big), "--from", from])
+            .fails();
+        assert!(run.error().contains(says), "{}", run.stderr);
+    }
+    assert_eq!(proxy.take_sent(), 0);
+
     // A registry that declines mounts (the proxy's fake): the upload happens, and the
     // artifact is whole.
     let declining = support::CountingProxy::start(registry.port, true);
@@ -676,7 +672,10 @@ fn pushes_mount_or_skip_blobs_the_registry_has_and_upload_when_it_declines() {
 fn pulling_what_the_destination_already_holds_leaves_it_alone() {
     let registry = Registry::start();
     let sandbox = Sandbox::new();
-    let big = sandbox.write("big.wasm", &padded_component(1 << 20));
+    let big = sandbox.write(
+        "big.wasm",
+        &support::padded_bytes(support::hello_component(), 1 << 20),
+    );
     let reference = format!("{}/keep/component:0.1.0", registry.host());
     sandbox.run(&["push", &reference, s(&big)]).ok();
     let dest = sandbox.path().join("kept.wasm");

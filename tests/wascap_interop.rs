@@ -28,31 +28,9 @@ fn inputs() -> Vec<(&'static str, Vec<u8>)> {
         // Several of the signer's 1 MiB buffers, not a multiple of them.
         (
             "large_component",
-            with_filler(&pad_section_sizes(&component), 3_500_001),
+            support::padded_bytes(&pad_section_sizes(&component), 3_500_001),
         ),
     ]
-}
-
-/// `binary` with a custom section of `size` filler bytes appended.
-fn with_filler(binary: &[u8], size: usize) -> Vec<u8> {
-    let name = b"filler";
-    let mut payload = vec![name.len() as u8];
-    payload.extend_from_slice(name);
-    payload.extend((0..size).map(|i| (i % 253) as u8));
-    let mut out = binary.to_vec();
-    out.push(0);
-    let mut len = payload.len();
-    loop {
-        let byte = (len & 0x7f) as u8;
-        len >>= 7;
-        if len == 0 {
-            out.push(byte);
-            break;
-        }
-        out.push(byte | 0x80);
-    }
-    out.extend_from_slice(&payload);
-    out
 }
 
 fn account() -> KeyPair {

@@ -603,6 +603,14 @@ fn provider_glue_refuses_what_it_cannot_serve_and_writes_handlers_and_async_clie
         "struct P;\nimpl plain_api::Echo for P {}\n"
     )
     .contains("has no `impl plain_api::Count`"));
+    // An item-level macro may expand to the impls: the scan leaves that to rustc.
+    provider(
+        "implements = [\"plain-api\"]",
+        good_deps,
+        "struct P;\nmake_impls!(P);\nfn main() {}\n",
+    );
+    run_in(&sandbox, &dir, &["wit"]).ok();
+    std::fs::remove_file(dir.join("src/wasmcloud_glue.rs")).unwrap();
 
     // Implementing one crate and using another: handlers, async clients, one `serve`;
     // `list<u8>` as wRPC's bytes; `--check` then finds it current.

@@ -358,10 +358,19 @@ pub fn push(
     manifest.media_type = Some(artifact::MANIFEST_MEDIA_TYPE.to_string());
     let digest = manifest_digest(&manifest);
 
+    let registry = reference.resolve_registry().to_string();
+    let mount_from = opts
+        .mount_from
+        .as_deref()
+        .map(|from| mount_source(from, &registry))
+        .transpose()?;
+    let opts = &RegistryOptions {
+        mount_from,
+        ..opts.clone()
+    };
     let client = client_for(reference, opts)?;
     let auth = auth_for(reference, opts)?;
     let fail = |e| map_error(e, reference);
-    let registry = reference.resolve_registry().to_string();
     let (layer_state, mounted_from) = runtime()?.block_on(async {
         let token = client
             .auth(reference, &auth, oci_client::RegistryOperation::Push)
@@ -390,11 +399,7 @@ pub fn push(
             ("present", None)
         } else {
             let http = upload.http()?;
-            let mut sources: Vec<String> = opts
-                .mount_from
-                .iter()
-                .map(|from| mount_source(from, &registry))
-                .collect();
+            let mut sources: Vec<String> = opts.mount_from.iter().cloned().collect();
             for known in BlobInfo::load().sources(&registry, layer_digest, reference.repository()) {
                 if !sources.contains(&known) {
                     sources.push(known);
@@ -460,12 +465,42 @@ pub fn push(
     })
 }
 
-/// The repository `--from` names: a repository path, or a reference on the same registry.
-fn mount_source(from: &str, registry: &str) -> String {
-    match from.parse::<Reference>() {
-        Ok(r) if r.resolve_registry() == registry => r.repository().to_string(),
-        _ => from.trim_matches('/').to_string(),
-    }
+/// The repository `--from` names: a repository path (`acme/hello`, a tag allowed), or a
+/// reference on the registry being pushed to. Anything else is refused: a mount only works
+/// within one registry.
+fn mount_source(from: &str, registry: &str) -> Result<String, OciError> {
+    let bad = |reason: String| OciError::InvalidReference {
+        reference: from.to_string(),
+        reason,
+    };
+    let text = from.trim().to_ascii_lowercase();
+    let repository = if cache::looks_like_reference(&text) {
+        let r: Reference = text
+            .parse()
+            .map_err(|e: oci_client::ParseError| bad(e.to_string()))?;
+        if r.resolve_registry() != registry {
+            return Err(bad(format!(
+                "--from must name a repository of {registry} (blobs mount only within one \
+                 registry), not of {}",
+                r.resolve_registry()
+            )));
+        }
+        r.repository().to_string()
+    } else {
+        let path = text.split(['@', ':']).next().unwrap_or_default();
+        let valid = !path.is_empty()
+            && path.split('/').all(|part| {
+                !part.is_empty()
+                    && part
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+            });
+        if !valid {
+            return Err(bad("--from wants a repository such as acme/hello".into()));
+        }
+        path.to_string()
+    };
+    Ok(repository)
 }
 
 /// The layer in 4 MiB PATCH requests (oci-client's chunked upload), with progress.
@@ -683,6 +718,26 @@ mod tests {
             "localhost.example.com",
         ] {
             assert!(!is_loopback(r), "{r}");
+        }
+    }
+
+    #[test]
+    fn mount_sources_stay_within_the_registry() {
+        let reg = "127.0.0.1:5000";
+        assert_eq!(mount_source("acme/hello", reg).unwrap(), "acme/hello");
+        assert_eq!(mount_source("Acme/Hello:0.1.0", reg).unwrap(), "acme/hello");
+        assert_eq!(
+            mount_source("127.0.0.1:5000/acme/hello:0.1.0", reg).unwrap(),
+            "acme/hello"
+        );
+        for bad in ["", "/", "acme//hello", "a b", "ghcr.io/acme/hello:1"] {
+            assert!(
+                matches!(
+                    mount_source(bad, reg),
+                    Err(OciError::InvalidReference { .. })
+                ),
+                "{bad:?}"
+            );
         }
     }
 

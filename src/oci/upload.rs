@@ -3,10 +3,6 @@
 
 use super::*;
 
-/// A blob upload done by hand, the way docker and skopeo do it: `POST` for an upload
-/// session, then one `PUT` streaming the whole blob with its digest. oci-client's own
-/// uploads either cut the blob into 4 MiB requests or send it with no way to report
-/// progress.
 /// What opening an upload gave.
 pub(super) enum UploadStart {
     /// The registry mounted the blob from another repository: nothing to send.
@@ -23,6 +19,10 @@ pub(super) enum MountOutcome {
     Declined(Option<String>),
 }
 
+/// A blob upload done by hand, the way docker and skopeo do it: `POST` for an upload
+/// session (or a mount), then one `PUT` streaming the whole blob with its digest.
+/// oci-client's own uploads either cut the blob into 4 MiB requests or send it with no way
+/// to report progress.
 pub(super) struct BlobUpload<'a> {
     pub(super) reference: &'a Reference,
     pub(super) scheme: &'static str,

@@ -13,9 +13,14 @@ use crate::project::Project;
 /// that do not parse are skipped: rustc reports them better.
 pub fn missing_impls(project: &Project, pkg: &Package) -> Vec<String> {
     let mut found = std::collections::BTreeSet::new();
+    let mut macros = false;
     visit_sources(&project.dir().join("src"), &mut |file| {
-        collect_impls(&file.items, &mut found);
+        macros |= collect_impls(&file.items, &mut found);
     });
+    // An item-level macro may expand to the impls: then only rustc can tell.
+    if macros {
+        return Vec::new();
+    }
     pkg.interfaces
         .iter()
         .map(|i| i.rust_name.clone())
@@ -45,7 +50,9 @@ fn visit_sources(dir: &Path, each: &mut dyn FnMut(&syn::File)) {
     }
 }
 
-fn collect_impls(items: &[syn::Item], found: &mut std::collections::BTreeSet<String>) {
+/// Collects the names of implemented traits; whether an item-level macro was seen.
+fn collect_impls(items: &[syn::Item], found: &mut std::collections::BTreeSet<String>) -> bool {
+    let mut macros = false;
     for item in items {
         match item {
             syn::Item::Impl(imp) => {
@@ -57,10 +64,12 @@ fn collect_impls(items: &[syn::Item], found: &mut std::collections::BTreeSet<Str
             }
             syn::Item::Mod(m) => {
                 if let Some((_, inner)) = &m.content {
-                    collect_impls(inner, found);
+                    macros |= collect_impls(inner, found);
                 }
             }
+            syn::Item::Macro(_) => macros = true,
             _ => {}
         }
     }
+    macros
 }

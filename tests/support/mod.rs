@@ -827,12 +827,8 @@ pub fn http_get_status(port: u16, path: &str, basic: Option<(&str, &str)>) -> u1
 /// all. Streamed in small chunks: this process must not grow, because a child's peak RSS
 /// as the kernel reports it starts from its parent's peak at fork.
 pub fn write_padded_component(path: &Path, component: &[u8], total: usize) -> usize {
-    let name = b"padding";
     let data_len = total - component.len() - 16;
-    let mut header = vec![0u8];
-    leb((1 + name.len() + data_len) as u64, &mut header);
-    header.push(name.len() as u8);
-    header.extend_from_slice(name);
+    let header = padding_header(data_len);
     let mut file = std::io::BufWriter::new(std::fs::File::create(path).expect("create input"));
     file.write_all(component).unwrap();
     file.write_all(&header).unwrap();
@@ -845,6 +841,25 @@ pub fn write_padded_component(path: &Path, component: &[u8], total: usize) -> us
     }
     file.flush().unwrap();
     component.len() + header.len() + data_len
+}
+
+/// The frame of a custom section named `padding` holding `data_len` bytes.
+fn padding_header(data_len: usize) -> Vec<u8> {
+    let name = b"padding";
+    let mut header = vec![0u8];
+    leb((1 + name.len() + data_len) as u64, &mut header);
+    header.push(name.len() as u8);
+    header.extend_from_slice(name);
+    header
+}
+
+/// `binary` (a module or component) with a custom section of `data_len` filler bytes
+/// appended, in memory: valid still (custom sections may come anywhere).
+pub fn padded_bytes(binary: &[u8], data_len: usize) -> Vec<u8> {
+    let mut out = binary.to_vec();
+    out.extend_from_slice(&padding_header(data_len));
+    out.extend((0..data_len).map(|i| (i * 31 % 251) as u8));
+    out
 }
 
 pub struct Measure {
