@@ -140,10 +140,10 @@ pub fn deploy_application(
         let created =
             oci::artifact::created_time(std::env::var("SOURCE_DATE_EPOCH").ok().as_deref())
                 .map_err(AppError::Invalid)?;
-        let (bytes, prepared) = oci::prepare_push(&image.file, created)?;
+        let (layer, prepared) = oci::prepare_push(&image.file, created)?;
         let done = oci::push(
             &reference,
-            bytes,
+            layer,
             prepared,
             Default::default(),
             &opts.registry,

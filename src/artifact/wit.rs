@@ -50,6 +50,10 @@ pub fn component_interfaces(bytes: &[u8]) -> Result<ComponentInterfaces, WitErro
     }
     let decoded = wit_component::decode_reader(WitView::new(bytes)?)
         .map_err(|e| WitError::Decode(format!("{e:#}")))?;
+    interfaces_of(decoded)
+}
+
+fn interfaces_of(decoded: wit_component::DecodedWasm) -> Result<ComponentInterfaces, WitError> {
     let wit_component::DecodedWasm::Component(resolve, world) = decoded else {
         return Err(WitError::Decode(
             "this is a WIT package, not a component".into(),
@@ -85,51 +89,25 @@ pub fn has_wit_file(file: &std::fs::File) -> bool {
     let Ok((WasmKind::Component, sections)) = wasm::file_sections(file, len) else {
         return false;
     };
-    let mut ranges = vec![(0u64, 8u64)];
-    for s in sections {
-        let skip = s.id == 0 && s.custom_name.as_deref() != Some(PACKAGE_DOCS_SECTION);
-        if !skip {
-            ranges.push((s.start, s.end));
-        }
-    }
-    let view = FileView {
-        file,
-        ranges,
-        current: 0,
-        done: 0,
-    };
-    wit_component::decode_reader(view).is_ok()
+    wit_component::decode_reader(wit_view_of_file(file, &sections)).is_ok()
 }
 
-/// Ranges of a file read one after another, as one stream.
-struct FileView<'a> {
+/// [`component_interfaces`] of a component file whose top-level sections are `sections`,
+/// read as [`has_wit_file`] reads it.
+pub fn component_interfaces_file(
+    file: &std::fs::File,
+    sections: &[wasm::FileSection],
+) -> Result<ComponentInterfaces, WitError> {
+    let decoded = wit_component::decode_reader(wit_view_of_file(file, sections))
+        .map_err(|e| WitError::Decode(format!("{e:#}")))?;
+    interfaces_of(decoded)
+}
+
+fn wit_view_of_file<'a>(
     file: &'a std::fs::File,
-    ranges: Vec<(u64, u64)>,
-    current: usize,
-    /// Bytes of the current range already read.
-    done: u64,
-}
-
-impl Read for FileView<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        use std::os::unix::fs::FileExt;
-        while let Some(&(start, end)) = self.ranges.get(self.current) {
-            let left = end - start - self.done;
-            if left == 0 {
-                self.current += 1;
-                self.done = 0;
-                continue;
-            }
-            let want = left.min(buf.len() as u64) as usize;
-            let got = self.file.read_at(&mut buf[..want], start + self.done)?;
-            if got == 0 {
-                return Err(io::ErrorKind::UnexpectedEof.into());
-            }
-            self.done += got as u64;
-            return Ok(got);
-        }
-        Ok(0)
-    }
+    sections: &[wasm::FileSection],
+) -> wasm::FileView<'a> {
+    wasm::FileView::without_custom_sections(file, sections, &[PACKAGE_DOCS_SECTION])
 }
 
 /// A component as WIT decoding needs to see it: every top-level section but the custom

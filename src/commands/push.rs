@@ -55,11 +55,11 @@ pub fn run(args: PushArgs, out: &Output) -> anyhow::Result<()> {
     let created =
         artifact::created_time(source_date_epoch.as_deref()).map_err(|e| anyhow::anyhow!(e))?;
     // Everything about the file is checked before any network traffic.
-    let (bytes, prepared) = oci::prepare_push(&args.file, created)?;
+    let (layer, prepared) = oci::prepare_push(&args.file, created)?;
     let (progress, _bar) = progress_bar(out, "Pushing");
     let result = oci::push(
         &reference,
-        bytes,
+        layer,
         prepared,
         annotations,
         &oci::RegistryOptions {

@@ -8,7 +8,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::artifact::wasm::{Sections, WasmKind};
+use crate::artifact::wasm::WasmKind;
 pub use crate::artifact::wit::ComponentInterfaces;
 pub use crate::artifact::ArtifactKind;
 
@@ -61,34 +61,32 @@ pub fn created_time(source_date_epoch: Option<&str>) -> Result<String, String> {
     Ok(humantime::format_rfc3339_seconds(time).to_string())
 }
 
-/// The `org.opencontainers.image.*` annotations a component's metadata sections give
-/// (as wasm-metadata writes them: one custom section per field, holding its text).
-pub fn metadata_annotations(bytes: &[u8]) -> BTreeMap<String, String> {
-    const FIELDS: &[(&str, &str)] = &[
-        ("authors", "org.opencontainers.image.authors"),
-        ("description", "org.opencontainers.image.description"),
-        ("licenses", "org.opencontainers.image.licenses"),
-        ("source", "org.opencontainers.image.source"),
-        ("homepage", "org.opencontainers.image.url"),
-        ("revision", "org.opencontainers.image.revision"),
-        ("version", "org.opencontainers.image.version"),
-    ];
+/// The metadata sections wasm-metadata writes (one custom section per field, holding its
+/// text) and the `org.opencontainers.image.*` annotation each becomes.
+pub const METADATA_ANNOTATIONS: &[(&str, &str)] = &[
+    ("authors", "org.opencontainers.image.authors"),
+    ("description", "org.opencontainers.image.description"),
+    ("licenses", "org.opencontainers.image.licenses"),
+    ("source", "org.opencontainers.image.source"),
+    ("homepage", "org.opencontainers.image.url"),
+    ("revision", "org.opencontainers.image.revision"),
+    ("version", "org.opencontainers.image.version"),
+];
+
+/// The annotations given by a binary's metadata sections, as (section name, data) pairs.
+pub fn metadata_annotations<'a>(
+    sections: impl IntoIterator<Item = (&'a str, Vec<u8>)>,
+) -> BTreeMap<String, String> {
     let mut annotations = BTreeMap::new();
-    let Ok(sections) = Sections::new(bytes) else {
-        return annotations;
-    };
-    for section in sections.flatten() {
-        let Some(name) = section.custom_name() else {
+    for (name, data) in sections {
+        let Some((_, key)) = METADATA_ANNOTATIONS
+            .iter()
+            .find(|(field, _)| *field == name)
+        else {
             continue;
         };
-        let Some((_, key)) = FIELDS.iter().find(|(field, _)| *field == name) else {
-            continue;
-        };
-        if let Some(text) = section
-            .custom_data()
-            .and_then(|d| std::str::from_utf8(d).ok())
-        {
-            annotations.insert(key.to_string(), text.to_string());
+        if let Ok(text) = String::from_utf8(data) {
+            annotations.insert(key.to_string(), text);
         }
     }
     annotations
@@ -106,15 +104,16 @@ pub struct Artifact {
     pub annotations: BTreeMap<String, String>,
 }
 
-/// The config and annotations for a Wasm binary (`name` titles the layer).
+/// The config and annotations for a Wasm binary whose digest is `layer_digest` (`name`
+/// titles the layer; `annotations` come from [`metadata_annotations`]).
 pub fn wasm_artifact(
-    bytes: &[u8],
+    layer_digest: String,
+    annotations: BTreeMap<String, String>,
     kind: WasmKind,
     interfaces: Option<ComponentInterfaces>,
     name: &str,
     created: String,
 ) -> Artifact {
-    let layer_digest = sha256_digest(bytes);
     let (os, kind) = match kind {
         WasmKind::Component => ("wasip2", ArtifactKind::Component),
         WasmKind::CoreModule => ("wasip1", ArtifactKind::CoreModule),
@@ -134,16 +133,16 @@ pub fn wasm_artifact(
         layer_annotations: BTreeMap::from([(TITLE_ANNOTATION.to_string(), format!("{name}.wasm"))]),
         config_media_type: WASM_CONFIG_MEDIA_TYPE,
         config: serde_json::to_vec(&config).unwrap_or_default(),
-        annotations: metadata_annotations(bytes),
+        annotations,
     }
 }
 
 /// The config and annotations for a provider archive: config `{}`, as wash writes it.
-pub fn par_artifact(bytes: &[u8]) -> Artifact {
+pub fn par_artifact(layer_digest: String) -> Artifact {
     Artifact {
         kind: ArtifactKind::ProviderArchive,
         layer_media_type: PAR_LAYER_MEDIA_TYPE,
-        layer_digest: sha256_digest(bytes),
+        layer_digest,
         layer_annotations: BTreeMap::new(),
         config_media_type: PAR_CONFIG_MEDIA_TYPE,
         config: b"{}".to_vec(),
@@ -188,7 +187,28 @@ mod tests {
     #[test]
     fn config_has_the_cncf_keys() {
         let module = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-        let artifact = wasm_artifact(&module, WasmKind::CoreModule, None, "m", "T".into());
+        let digest = sha256_digest(&module);
+        let fields = [
+            ("version", b"1.2.3".to_vec()),
+            ("name", b"ignored".to_vec()),
+            ("licenses", vec![0xff]),
+        ];
+        let annotations = metadata_annotations(fields);
+        assert_eq!(
+            annotations,
+            BTreeMap::from([(
+                "org.opencontainers.image.version".to_string(),
+                "1.2.3".to_string()
+            )])
+        );
+        let artifact = wasm_artifact(
+            digest,
+            annotations,
+            WasmKind::CoreModule,
+            None,
+            "m",
+            "T".into(),
+        );
         let config: serde_json::Value = serde_json::from_slice(&artifact.config).unwrap();
         assert_eq!(config["architecture"], "wasm");
         assert_eq!(config["os"], "wasip1");

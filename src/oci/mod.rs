@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
+use oci_client::client::{ClientConfig, ClientProtocol, Config};
 use oci_client::errors::OciDistributionError;
 use oci_client::manifest::{OciDescriptor, OciImageManifest, OciManifest};
 use oci_client::secrets::RegistryAuth;
@@ -254,52 +254,143 @@ pub struct Pushed {
     pub mounted_from: Option<String>,
 }
 
-/// Reads and checks a file to push, before any network traffic.
+/// The file a layer is uploaded from, read again (in chunks) when it is sent.
+#[derive(Debug, Clone)]
+pub struct LayerFile {
+    pub path: PathBuf,
+    pub size: u64,
+}
+
+/// Reads and checks a file to push, before any network traffic, without holding it: a
+/// provider archive is read entry by entry; a Wasm binary is validated as a stream with its
+/// top-level custom sections unread, while another thread hashes it.
 pub fn prepare_push(
     path: &Path,
     created: String,
-) -> Result<(Vec<u8>, artifact::Artifact), OciError> {
-    let bytes = std::fs::read(path).map_err(|source| OciError::Io {
+) -> Result<(LayerFile, artifact::Artifact), OciError> {
+    use std::os::unix::fs::FileExt;
+    let io_error = |source: io::Error| OciError::Io {
         path: path.display().to_string(),
         source,
-    })?;
+    };
     let not_artifact = |reason: String| OciError::NotAnArtifact {
         path: path.display().to_string(),
         reason,
     };
-    let kind = crate::artifact::sniff(&bytes[..bytes.len().min(crate::artifact::SNIFF_LEN)])
-        .map_err(|e| not_artifact(e.to_string()))?;
-    let wasm_kind = match kind {
-        ArtifactKind::ProviderArchive => {
-            par::read_par(path).map_err(|e| not_artifact(e.to_string()))?;
-            let artifact = artifact::par_artifact(&bytes);
-            return Ok((bytes, artifact));
-        }
-        ArtifactKind::Component => WasmKind::Component,
-        ArtifactKind::CoreModule => WasmKind::CoreModule,
+    let file = std::fs::File::open(path).map_err(io_error)?;
+    let size = file.metadata().map_err(io_error)?.len();
+    let mut head = vec![0u8; (size as usize).min(crate::artifact::SNIFF_LEN)];
+    file.read_exact_at(&mut head, 0).map_err(io_error)?;
+    let kind = crate::artifact::sniff(&head).map_err(|e| not_artifact(e.to_string()))?;
+    let layer = LayerFile {
+        path: path.to_path_buf(),
+        size,
     };
-    wasmparser::Validator::new()
-        .validate_all(&bytes)
-        .map_err(|e| not_artifact(e.to_string()))?;
-    let interfaces = match wasm_kind {
-        WasmKind::Component => Some(
-            crate::artifact::wit::component_interfaces(&bytes)
-                .map_err(|e| not_artifact(e.to_string()))?,
-        ),
-        WasmKind::CoreModule => None,
-    };
+    let layer_digest = |hex: String| format!("sha256:{}", hex.to_ascii_lowercase());
+    if kind == ArtifactKind::ProviderArchive {
+        par::read_par(path).map_err(|e| not_artifact(e.to_string()))?;
+        let digest = crate::artifact::par::sha256_file(path).map_err(io_error)?;
+        return Ok((layer, artifact::par_artifact(layer_digest(digest))));
+    }
+    let (checked, digest) = std::thread::scope(|scope| {
+        let hashing = scope.spawn(|| crate::artifact::par::sha256_file(path));
+        let checked = check_wasm(&file, size);
+        let digest = hashing
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the hashing thread failed")));
+        (checked, digest)
+    });
+    let (wasm_kind, interfaces, annotations) = checked.map_err(not_artifact)?;
+    let digest = digest.map_err(io_error)?;
     let name = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "component".into());
-    let artifact = artifact::wasm_artifact(&bytes, wasm_kind, interfaces, &name, created);
-    Ok((bytes, artifact))
+    let artifact = artifact::wasm_artifact(
+        layer_digest(digest),
+        annotations,
+        wasm_kind,
+        interfaces,
+        &name,
+        created,
+    );
+    Ok((layer, artifact))
+}
+
+type CheckedWasm = (
+    WasmKind,
+    Option<artifact::ComponentInterfaces>,
+    BTreeMap<String, String>,
+);
+
+/// Validates a Wasm file and reads what its manifest needs: a component's world, and the
+/// annotations its metadata sections give.
+fn check_wasm(file: &std::fs::File, size: u64) -> Result<CheckedWasm, String> {
+    use crate::artifact::wasm;
+    let (kind, sections) = wasm::file_sections(file, size).map_err(|e| e.to_string())?;
+    wasm::validate_reader(wasm::FileView::without_custom_sections(
+        file,
+        &sections,
+        &[],
+    ))
+    .map_err(|e| e.to_string())?;
+    let interfaces = match kind {
+        WasmKind::Component => Some(
+            crate::artifact::wit::component_interfaces_file(file, &sections)
+                .map_err(|e| e.to_string())?,
+        ),
+        WasmKind::CoreModule => None,
+    };
+    // Metadata fields are short texts; a huge section of that name is not one.
+    let fields = sections.iter().filter_map(|s| {
+        let name = s.custom_name.as_deref()?;
+        Some((name, s.custom_data(file, name, 64 * 1024)?))
+    });
+    Ok((kind, interfaces, artifact::metadata_annotations(fields)))
 }
 
 /// Reports bytes sent or received so far, and the total when known.
 pub type Progress = std::sync::Arc<dyn Fn(u64, Option<u64>) + Send + Sync>;
 
+/// The size of each PATCH of a chunked upload (what GHCR accepts).
 const UPLOAD_CHUNK: usize = 4 * 1024 * 1024;
+/// The size of the reads a streamed upload sends from the file.
+const READ_CHUNK: usize = 1024 * 1024;
+
+/// The file's bytes as a stream of `chunk`-sized pieces, read as the upload asks for them
+/// (so one or two pieces are in memory at a time). Each piece is counted as it is taken.
+fn file_chunks(
+    layer: &LayerFile,
+    chunk: usize,
+    progress: Progress,
+) -> Result<impl futures_util::Stream<Item = io::Result<bytes::Bytes>>, OciError> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(&layer.path).map_err(|source| OciError::Io {
+        path: layer.path.display().to_string(),
+        source,
+    })?;
+    let size = layer.size;
+    let mut sent = 0u64;
+    let pieces = std::iter::from_fn(move || {
+        if sent >= size {
+            return None;
+        }
+        let want = (size - sent).min(chunk as u64) as usize;
+        let mut piece = vec![0u8; want];
+        match file.read_exact(&mut piece) {
+            Ok(()) => {
+                sent += want as u64;
+                progress(sent, Some(size));
+                Some(Ok(bytes::Bytes::from(piece)))
+            }
+            Err(e) => {
+                sent = size;
+                Some(Err(e))
+            }
+        }
+    });
+    Ok(futures_util::stream::iter(pieces))
+}
 
 fn scheme_for(reference: &Reference, opts: &RegistryOptions) -> &'static str {
     if opts.insecure || is_loopback(reference.resolve_registry()) {
@@ -314,20 +405,15 @@ fn scheme_for(reference: &Reference, opts: &RegistryOptions) -> &'static str {
 /// already; then the config and the manifest.
 pub fn push(
     reference: &Reference,
-    bytes: Vec<u8>,
+    layer: LayerFile,
     artifact: artifact::Artifact,
     annotations: BTreeMap<String, String>,
     opts: &RegistryOptions,
     progress: Progress,
 ) -> Result<Pushed, OciError> {
-    let size = bytes.len() as u64;
+    let size = layer.size;
     let layer_annotations =
         (!artifact.layer_annotations.is_empty()).then_some(artifact.layer_annotations);
-    let layer = ImageLayer::new(
-        bytes,
-        artifact.layer_media_type.to_string(),
-        layer_annotations.clone(),
-    );
     let config = Config::new(
         artifact.config,
         artifact.config_media_type.to_string(),
@@ -348,7 +434,7 @@ pub fn push(
         ..Default::default()
     };
     manifest.layers = vec![OciDescriptor {
-        media_type: layer.media_type.clone(),
+        media_type: artifact.layer_media_type.to_string(),
         digest: artifact.layer_digest.clone(),
         size: size as i64,
         annotations: layer_annotations,
@@ -412,15 +498,8 @@ pub fn push(
                     ("mounted", Some(from))
                 }
                 MountOutcome::Declined(_) if opts.chunked_push => {
-                    push_chunked(
-                        &client,
-                        reference,
-                        &layer.data,
-                        layer_digest,
-                        size,
-                        &progress,
-                    )
-                    .await?;
+                    push_chunked(&client, reference, &layer, layer_digest, progress.clone())
+                        .await?;
                     ("uploaded", None)
                 }
                 MountOutcome::Declined(session) => {
@@ -432,13 +511,7 @@ pub fn push(
                         },
                     };
                     upload
-                        .put(
-                            &http,
-                            session,
-                            layer.data.clone(),
-                            layer_digest,
-                            progress.clone(),
-                        )
+                        .put(&http, session, &layer, layer_digest, progress.clone())
                         .await?;
                     ("uploaded", None)
                 }
@@ -507,23 +580,11 @@ fn mount_source(from: &str, registry: &str) -> Result<String, OciError> {
 async fn push_chunked(
     client: &Client,
     reference: &Reference,
-    data: &bytes::Bytes,
+    layer: &LayerFile,
     digest: &str,
-    size: u64,
-    progress: &Progress,
+    progress: Progress,
 ) -> Result<(), OciError> {
-    let mut sent = 0u64;
-    let report = progress.clone();
-    let chunks: Vec<bytes::Bytes> = (0..data.len())
-        .step_by(UPLOAD_CHUNK)
-        .map(|start| data.slice(start..(start + UPLOAD_CHUNK).min(data.len())))
-        .collect();
-    let stream = futures_util::stream::iter(chunks).map(move |chunk| {
-        // Counted when the uploader takes the chunk: at most one chunk ahead.
-        sent += chunk.len() as u64;
-        report(sent, Some(size));
-        Ok(chunk)
-    });
+    let stream = file_chunks(layer, UPLOAD_CHUNK, progress)?.map(|piece| Ok(piece?));
     let pushed = client
         .push_blob_stream_chunked(reference, stream)
         .await

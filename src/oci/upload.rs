@@ -106,7 +106,7 @@ impl BlobUpload<'_> {
         &self,
         http: &reqwest::Client,
         session: String,
-        data: bytes::Bytes,
+        layer: &LayerFile,
         digest: &str,
         progress: Progress,
     ) -> Result<(), OciError> {
@@ -114,17 +114,8 @@ impl BlobUpload<'_> {
         url.push(if url.contains('?') { '&' } else { '?' });
         url.push_str("digest=");
         url.push_str(digest);
-        let size = data.len() as u64;
-        let mut sent = 0u64;
-        let chunks: Vec<bytes::Bytes> = (0..data.len())
-            .step_by(UPLOAD_CHUNK)
-            .map(|start| data.slice(start..(start + UPLOAD_CHUNK).min(data.len())))
-            .collect();
-        let body = futures_util::stream::iter(chunks).map(move |chunk| {
-            sent += chunk.len() as u64;
-            progress(sent, Some(size));
-            Ok::<_, std::io::Error>(chunk)
-        });
+        let size = layer.size;
+        let body = file_chunks(layer, READ_CHUNK, progress)?;
         let response = self
             .request(http, reqwest::Method::PUT, &url)
             .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")

@@ -12,9 +12,11 @@ use sha2::{Digest, Sha256};
 
 mod plan;
 mod stream;
+mod validate;
 
 pub use plan::{file_sections, plan_canonical, CanonicalPlan, FileSection, Piece};
 pub use stream::stream_canonical;
+pub use validate::{validate_file, validate_reader, FileView};
 
 /// Name of the custom section wascap writes.
 pub const JWT_SECTION: &str = "wasmcloud_jwt";

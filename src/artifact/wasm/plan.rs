@@ -235,6 +235,24 @@ pub struct FileSection {
     pub end: u64,
     /// A custom section's name (names longer than 64 bytes are left out).
     pub custom_name: Option<String>,
+    /// Where a named custom section's data (after its name) starts; else the payload's start.
+    pub data_start: u64,
+}
+
+impl FileSection {
+    /// The data of this section, if it is a custom one called `name` of at most `max` bytes.
+    pub fn custom_data(&self, file: &File, name: &str, max: u64) -> Option<Vec<u8>> {
+        if self.id != CUSTOM_SECTION || self.custom_name.as_deref() != Some(name) {
+            return None;
+        }
+        let len = self.end - self.data_start;
+        if len > max {
+            return None;
+        }
+        let mut data = vec![0u8; len as usize];
+        file.read_exact_at(&mut data, self.data_start).ok()?;
+        Some(data)
+    }
 }
 
 /// The top-level sections of the `len`-byte file, from their headers.
@@ -264,22 +282,30 @@ pub fn file_sections(file: &File, len: u64) -> Result<(WasmKind, Vec<FileSection
                 len.saturating_sub(payload_start)
             )));
         }
-        let custom_name = if id == CUSTOM_SECTION {
+        let (custom_name, data_start) = if id == CUSTOM_SECTION {
             let name_head = planner.read(payload_start, 5, end)?;
             let (name_len, used) = read_uleb32(&name_head, 0)?;
             let name_start = payload_start + used as u64;
-            (name_len <= 64 && name_start + u64::from(name_len) <= end)
+            let name_end = name_start + u64::from(name_len);
+            let name = (name_len <= 64 && name_end <= end)
                 .then(|| planner.read(name_start, name_len as usize, end))
                 .transpose()?
-                .map(|n| String::from_utf8_lossy(&n).into_owned())
+                .map(|n| String::from_utf8_lossy(&n).into_owned());
+            let data_start = if name.is_some() {
+                name_end
+            } else {
+                payload_start
+            };
+            (name, data_start)
         } else {
-            None
+            (None, payload_start)
         };
         sections.push(FileSection {
             id,
             start: offset,
             end,
             custom_name,
+            data_start,
         });
         offset = end;
     }
