@@ -6,6 +6,7 @@ pub mod artifact;
 pub mod blob_info;
 pub mod cache;
 mod login;
+mod reference;
 mod upload;
 
 use blob_info::BlobInfo;
@@ -78,13 +79,10 @@ pub struct RegistryOptions {
 /// allowed.
 pub fn parse_reference(text: &str, allow_latest: bool) -> Result<Reference, OciError> {
     let lowered = text.trim().to_ascii_lowercase();
-    let reference: Reference =
-        lowered
-            .parse()
-            .map_err(|e: oci_client::ParseError| OciError::InvalidReference {
-                reference: text.to_string(),
-                reason: e.to_string(),
-            })?;
+    let reference = reference::parse(&lowered).map_err(|e| OciError::InvalidReference {
+        reference: text.to_string(),
+        reason: e.to_string(),
+    })?;
     let tagless = reference.tag().is_none() && reference.digest().is_none();
     let latest = reference.tag() == Some("latest") || (tagless && !lowered.contains(':'));
     if latest && !allow_latest {
@@ -548,9 +546,7 @@ fn mount_source(from: &str, registry: &str) -> Result<String, OciError> {
     };
     let text = from.trim().to_ascii_lowercase();
     let repository = if cache::looks_like_reference(&text) {
-        let r: Reference = text
-            .parse()
-            .map_err(|e: oci_client::ParseError| bad(e.to_string()))?;
+        let r = reference::parse(&text).map_err(|e| bad(e.to_string()))?;
         if r.resolve_registry() != registry {
             return Err(bad(format!(
                 "--from must name a repository of {registry} (blobs mount only within one \
