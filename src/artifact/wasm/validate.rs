@@ -69,6 +69,8 @@ impl Read for FileView<'_> {
 
 /// Reads are at least this large, so small sections cost one system call per many.
 const READ_AHEAD: usize = 256 * 1024;
+/// The most read at once: a large section is gathered in reads of this size.
+const READ_MOST: usize = 16 * 1024 * 1024;
 
 /// Validates the binary `reader` yields (as wasmparser's `validate_all` would, with its
 /// default features), reading it once with a buffer that holds one section at most.
@@ -88,7 +90,9 @@ pub fn validate_reader(mut reader: impl Read) -> Result<(), WasmError> {
                 buffer.drain(..parsed);
                 parsed = 0;
                 let have = buffer.len();
-                let want = usize::try_from(hint).unwrap_or(usize::MAX).max(READ_AHEAD);
+                // Bounded, so a section that claims more than the file holds costs no more
+                // memory than the file.
+                let want = hint.clamp(READ_AHEAD, READ_MOST);
                 buffer.resize(have + want, 0);
                 let got = read_some(&mut reader, &mut buffer[have..])
                     .map_err(|e| WasmError::Malformed(format!("read failed: {e}")))?;
