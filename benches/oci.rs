@@ -6,8 +6,11 @@
 //! through the blob-info cache; skopeo through its own), and a re-push under a new tag.
 //! Both tools' blob-info caches are cleared before each run, so a first push uploads.
 //!
+//! Then a 500 MB component pushed by both, to show that peak memory does not grow with the
+//! artifact.
+//!
 //! Run: `cargo bench --bench oci` (prints figures; asserts nothing).
-//! Targets: within 1.2x of skopeo; peak RSS under 2x the artifact size.
+//! Targets: within 1.2x of skopeo's time, and of its peak memory for a push.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -17,6 +20,8 @@ use std::time::Duration;
 
 const SIZE: usize = 50 * 1000 * 1000;
 const RUNS: usize = 5;
+const LARGE_SIZE: usize = 500 * 1000 * 1000;
+const LARGE_RUNS: usize = 3;
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -25,6 +30,24 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
+}
+
+/// Where each tool remembers which repositories hold a blob (ours first).
+fn blob_info_caches() -> [Option<std::path::PathBuf>; 3] {
+    [
+        std::env::var_os("HOME")
+            .map(|h| Path::new(&h).join(".cache/cargo-wasmcloud/blob-info.json")),
+        Some(Path::new("/var/lib/containers/cache/blob-info-cache-v1.boltdb").to_path_buf()),
+        std::env::var_os("HOME")
+            .map(|h| Path::new(&h).join(".local/share/containers/cache/blob-info-cache-v1.boltdb")),
+    ]
+}
+
+/// Forgets every blob sighting, so the next push of each tool really uploads.
+fn clear_blob_info_caches() {
+    for cache in blob_info_caches().iter().flatten() {
+        let _ = std::fs::remove_file(cache);
+    }
 }
 
 fn main() {
@@ -58,25 +81,17 @@ fn main() {
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut ours_mono = Vec::new();
     let (mut ours_mount, mut sk_mount, mut ours_retag) = (Vec::new(), Vec::new(), Vec::new());
-    let mut rss = 0;
-    let caches = [
-        std::env::var_os("HOME")
-            .map(|h| Path::new(&h).join(".cache/cargo-wasmcloud/blob-info.json")),
-        Some(Path::new("/var/lib/containers/cache/blob-info-cache-v1.boltdb").to_path_buf()),
-        std::env::var_os("HOME")
-            .map(|h| Path::new(&h).join(".local/share/containers/cache/blob-info-cache-v1.boltdb")),
-    ];
+    let (mut rss, mut push_rss, mut sk_push_rss) = (0, 0, 0);
+    let caches = blob_info_caches();
     for run in 0..RUNS {
-        for cache in caches.iter().flatten() {
-            let _ = std::fs::remove_file(cache);
-        }
+        clear_blob_info_caches();
         // A fresh registry for each push, so every blob is really uploaded (skopeo would
         // otherwise mount blobs it has seen in other repositories of the same registry).
         let target = support::Registry::start();
         let ours = format!("{}/ours/big:1.0.0", target.host());
         let theirs = format!("docker://{}/theirs/big:1.0.0", target.host());
         let m = support::measure(&["push", &ours, "big.wasm"], cwd);
-        rss = rss.max(m.max_rss_bytes);
+        push_rss = push_rss.max(m.max_rss_bytes);
         ours_push.push(m.wall);
         // Forgotten first, or the chunked push would mount what the first one uploaded.
         if let Some(ours_cache) = &caches[0] {
@@ -92,14 +107,13 @@ fn main() {
         );
         rss = rss.max(m.max_rss_bytes);
         ours_pull.push(m.wall);
-        sk_push.push(
-            support::measure_program(
-                skopeo,
-                &["copy", "--dest-tls-verify=false", &layout, &theirs],
-                cwd,
-            )
-            .wall,
+        let m = support::measure_program(
+            skopeo,
+            &["copy", "--dest-tls-verify=false", &layout, &theirs],
+            cwd,
         );
+        sk_push_rss = sk_push_rss.max(m.max_rss_bytes);
+        sk_push.push(m.wall);
         // The same blob to a second repository (mounted), and again under a new tag.
         let again = format!("{}/ours-again/big:1.0.0", target.host());
         ours_mount.push(support::measure(&["push", &again, "big.wasm"], cwd).wall);
@@ -167,9 +181,84 @@ fn main() {
         ms(sl),
         ms(ol) / ms(sl)
     );
+    let mb = |b: u64| b as f64 / 1e6;
     println!(
-        "  our peak RSS {:.1} MB = {:.2}x the artifact",
-        rss as f64 / 1e6,
-        rss as f64 / size as f64
+        "  peak RSS, push: cargo wasmcloud {:.1} MB   skopeo copy {:.1} MB   ratio {:.2}",
+        mb(push_rss),
+        mb(sk_push_rss),
+        push_rss as f64 / sk_push_rss as f64
+    );
+    println!(
+        "  peak RSS, our other runs (chunked push, pull): {:.1} MB",
+        mb(rss)
+    );
+    large_push(dir.path(), skopeo);
+}
+
+/// Both tools push a 500 MB component to a fresh registry: time and peak memory.
+fn large_push(cwd: &Path, skopeo: &Path) {
+    let input = cwd.join("huge.wasm");
+    let size = support::write_padded_component(&input, support::hello_component(), LARGE_SIZE);
+    let seed = support::Registry::start();
+    support::measure(
+        &[
+            "push",
+            &format!("{}/seed/huge:1.0.0", seed.host()),
+            "huge.wasm",
+        ],
+        cwd,
+    );
+    let layout = format!("oci:{}:huge", cwd.join("layout-huge").display());
+    support::measure_program(
+        skopeo,
+        &[
+            "copy",
+            "--src-tls-verify=false",
+            &format!("docker://{}/seed/huge:1.0.0", seed.host()),
+            &layout,
+        ],
+        cwd,
+    );
+    drop(seed);
+    let (mut ours, mut theirs, mut ours_rss, mut theirs_rss) = (Vec::new(), Vec::new(), 0, 0);
+    for _ in 0..LARGE_RUNS {
+        clear_blob_info_caches();
+        let target = support::Registry::start();
+        let m = support::measure(
+            &[
+                "push",
+                &format!("{}/ours/huge:1.0.0", target.host()),
+                "huge.wasm",
+            ],
+            cwd,
+        );
+        ours_rss = ours_rss.max(m.max_rss_bytes);
+        ours.push(m.wall);
+        let m = support::measure_program(
+            skopeo,
+            &[
+                "copy",
+                "--dest-tls-verify=false",
+                &layout,
+                &format!("docker://{}/theirs/huge:1.0.0", target.host()),
+            ],
+            cwd,
+        );
+        theirs_rss = theirs_rss.max(m.max_rss_bytes);
+        theirs.push(m.wall);
+    }
+    let (o, t) = (median(ours), median(theirs));
+    println!(
+        "{:.1} MB component, median of {LARGE_RUNS}:",
+        size as f64 / 1e6
+    );
+    println!(
+        "  push: cargo wasmcloud {:>7.1} ms, peak {:.1} MB   skopeo copy {:>7.1} ms, peak {:.1} MB   ratios {:.2} / {:.2}",
+        ms(o),
+        ours_rss as f64 / 1e6,
+        ms(t),
+        theirs_rss as f64 / 1e6,
+        ms(o) / ms(t),
+        ours_rss as f64 / theirs_rss as f64
     );
 }
