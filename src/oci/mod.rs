@@ -252,11 +252,29 @@ pub struct Pushed {
     pub mounted_from: Option<String>,
 }
 
-/// The file a layer is uploaded from, read again (in chunks) when it is sent.
+/// The file a layer is uploaded from, read again (in chunks) when it is sent. The handle
+/// opened when it was checked and hashed is the one read: a build replacing the file by
+/// rename meanwhile (atomic writes) cannot change what is sent under the digest.
 #[derive(Debug, Clone)]
 pub struct LayerFile {
     pub path: PathBuf,
     pub size: u64,
+    file: std::sync::Arc<std::fs::File>,
+}
+
+/// Upper-case hex SHA-256 of the first `size` bytes of an open file.
+fn sha256_of(file: &std::fs::File, size: u64) -> io::Result<String> {
+    use std::os::unix::fs::FileExt;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; READ_CHUNK];
+    let mut at = 0u64;
+    while at < size {
+        let want = (size - at).min(READ_CHUNK as u64) as usize;
+        file.read_exact_at(&mut buf[..want], at)?;
+        hasher.update(&buf[..want]);
+        at += want as u64;
+    }
+    Ok(data_encoding::HEXUPPER.encode(&hasher.finalize()))
 }
 
 /// Reads and checks a file to push, before any network traffic, without holding it: a
@@ -280,18 +298,20 @@ pub fn prepare_push(
     let mut head = vec![0u8; (size as usize).min(crate::artifact::SNIFF_LEN)];
     file.read_exact_at(&mut head, 0).map_err(io_error)?;
     let kind = crate::artifact::sniff(&head).map_err(|e| not_artifact(e.to_string()))?;
+    let file = std::sync::Arc::new(file);
     let layer = LayerFile {
         path: path.to_path_buf(),
         size,
+        file: file.clone(),
     };
     let layer_digest = |hex: String| format!("sha256:{}", hex.to_ascii_lowercase());
     if kind == ArtifactKind::ProviderArchive {
         par::read_par(path).map_err(|e| not_artifact(e.to_string()))?;
-        let digest = crate::artifact::par::sha256_file(path).map_err(io_error)?;
+        let digest = sha256_of(&file, size).map_err(io_error)?;
         return Ok((layer, artifact::par_artifact(layer_digest(digest))));
     }
     let (checked, digest) = std::thread::scope(|scope| {
-        let hashing = scope.spawn(|| crate::artifact::par::sha256_file(path));
+        let hashing = scope.spawn(|| sha256_of(&file, size));
         let checked = check_wasm(&file, size);
         let digest = hashing
             .join()
@@ -362,11 +382,8 @@ fn file_chunks(
     chunk: usize,
     progress: Progress,
 ) -> Result<impl futures_util::Stream<Item = io::Result<bytes::Bytes>>, OciError> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(&layer.path).map_err(|source| OciError::Io {
-        path: layer.path.display().to_string(),
-        source,
-    })?;
+    use std::os::unix::fs::FileExt;
+    let file = layer.file.clone();
     let size = layer.size;
     let mut sent = 0u64;
     let pieces = std::iter::from_fn(move || {
@@ -375,7 +392,7 @@ fn file_chunks(
         }
         let want = (size - sent).min(chunk as u64) as usize;
         let mut piece = vec![0u8; want];
-        match file.read_exact(&mut piece) {
+        match file.read_exact_at(&mut piece, sent) {
             Ok(()) => {
                 sent += want as u64;
                 progress(sent, Some(size));
