@@ -34,9 +34,26 @@ pub fn sha256_upper(bytes: &[u8]) -> String {
 
 /// Upper-case hex SHA-256 of a file, streamed.
 pub fn sha256_file(path: &Path) -> io::Result<String> {
-    let mut reader = BufReader::with_capacity(1 << 20, File::open(path)?);
+    sha256_open_file(&File::open(path)?)
+}
+
+/// The same for a file already open, read from its start with positional reads (the
+/// handle's offset is left alone, so other threads may read it too).
+pub fn sha256_open_file(file: &File) -> io::Result<String> {
+    use std::os::unix::fs::FileExt;
     let mut hasher = Sha256::new();
-    io::copy(&mut reader, &mut HashWriter(&mut hasher))?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut at = 0u64;
+    loop {
+        let n = match file.read_at(&mut buf, at) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(&buf[..n]);
+        at += n as u64;
+    }
     Ok(data_encoding::HEXUPPER.encode(&hasher.finalize()))
 }
 

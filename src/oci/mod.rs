@@ -262,21 +262,6 @@ pub struct LayerFile {
     file: std::sync::Arc<std::fs::File>,
 }
 
-/// Upper-case hex SHA-256 of the first `size` bytes of an open file.
-fn sha256_of(file: &std::fs::File, size: u64) -> io::Result<String> {
-    use std::os::unix::fs::FileExt;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; READ_CHUNK];
-    let mut at = 0u64;
-    while at < size {
-        let want = (size - at).min(READ_CHUNK as u64) as usize;
-        file.read_exact_at(&mut buf[..want], at)?;
-        hasher.update(&buf[..want]);
-        at += want as u64;
-    }
-    Ok(data_encoding::HEXUPPER.encode(&hasher.finalize()))
-}
-
 /// Reads and checks a file to push, before any network traffic, without holding it: a
 /// provider archive is read entry by entry; a Wasm binary is validated as a stream with its
 /// top-level custom sections unread, while another thread hashes it.
@@ -307,11 +292,11 @@ pub fn prepare_push(
     let layer_digest = |hex: String| format!("sha256:{}", hex.to_ascii_lowercase());
     if kind == ArtifactKind::ProviderArchive {
         par::read_par(path).map_err(|e| not_artifact(e.to_string()))?;
-        let digest = sha256_of(&file, size).map_err(io_error)?;
+        let digest = crate::artifact::par::sha256_open_file(&file).map_err(io_error)?;
         return Ok((layer, artifact::par_artifact(layer_digest(digest))));
     }
     let (checked, digest) = std::thread::scope(|scope| {
-        let hashing = scope.spawn(|| sha256_of(&file, size));
+        let hashing = scope.spawn(|| crate::artifact::par::sha256_open_file(&file));
         let checked = check_wasm(&file, size);
         let digest = hashing
             .join()
@@ -381,7 +366,7 @@ fn file_chunks(
     layer: &LayerFile,
     chunk: usize,
     progress: Progress,
-) -> Result<impl futures_util::Stream<Item = io::Result<bytes::Bytes>>, OciError> {
+) -> impl futures_util::Stream<Item = io::Result<bytes::Bytes>> {
     use std::os::unix::fs::FileExt;
     let file = layer.file.clone();
     let size = layer.size;
@@ -404,7 +389,7 @@ fn file_chunks(
             }
         }
     });
-    Ok(futures_util::stream::iter(pieces))
+    futures_util::stream::iter(pieces)
 }
 
 fn scheme_for(reference: &Reference, opts: &RegistryOptions) -> &'static str {
@@ -597,7 +582,7 @@ async fn push_chunked(
     digest: &str,
     progress: Progress,
 ) -> Result<(), OciError> {
-    let stream = file_chunks(layer, UPLOAD_CHUNK, progress)?.map(|piece| Ok(piece?));
+    let stream = file_chunks(layer, UPLOAD_CHUNK, progress).map(|piece| Ok(piece?));
     let pushed = client
         .push_blob_stream_chunked(reference, stream)
         .await

@@ -55,17 +55,13 @@ pub fn parse(text: &str) -> Result<Reference, ParseError> {
             return Err(ParseError::DigestInvalidLength);
         }
     }
-    let tag = match (tag, digest) {
-        (None, None) => Some("latest"),
-        (tag, _) => tag,
-    };
+    // No tag and no digest means `latest`, as Docker reads it.
     Ok(match (tag, digest) {
         (Some(tag), Some(digest)) => {
             Reference::with_tag_and_digest(registry, repository, tag.into(), digest.into())
         }
-        (Some(tag), None) => Reference::with_tag(registry, repository, tag.into()),
         (None, Some(digest)) => Reference::with_digest(registry, repository, digest.into()),
-        (None, None) => unreachable!("a missing tag and digest defaults to latest"),
+        (tag, None) => Reference::with_tag(registry, repository, tag.unwrap_or("latest").into()),
     })
 }
 

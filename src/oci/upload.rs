@@ -115,7 +115,7 @@ impl BlobUpload<'_> {
         url.push_str("digest=");
         url.push_str(digest);
         let size = layer.size;
-        let body = file_chunks(layer, READ_CHUNK, progress)?;
+        let body = file_chunks(layer, READ_CHUNK, progress);
         let response = self
             .request(http, reqwest::Method::PUT, &url)
             .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")

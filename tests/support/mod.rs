@@ -843,6 +843,18 @@ pub fn write_padded_component(path: &Path, component: &[u8], total: usize) -> us
     component.len() + header.len() + data_len
 }
 
+/// A whole custom section: its frame, its name and `data`.
+pub fn custom_section(name: &str, data: &[u8]) -> Vec<u8> {
+    let mut payload = Vec::new();
+    leb(name.len() as u64, &mut payload);
+    payload.extend_from_slice(name.as_bytes());
+    payload.extend_from_slice(data);
+    let mut section = vec![0u8];
+    leb(payload.len() as u64, &mut section);
+    section.extend_from_slice(&payload);
+    section
+}
+
 /// The frame of a custom section named `padding` holding `data_len` bytes.
 fn padding_header(data_len: usize) -> Vec<u8> {
     let name = b"padding";
