@@ -1010,13 +1010,34 @@ fn server_app_a_provider_calls_the_actor_it_is_linked_to() {
     );
     assert!(deploy.status.success(), "{}", deploy.stderr);
     // The auditor answers at once; the link reaches it when wadm has put it.
-    let body = support::wait_for(Duration::from_secs(120), || {
-        match support::http_get(&auditor, "/Ada%20L.") {
+    let linked = |within| {
+        support::wait_for(within, || match support::http_get(&auditor, "/Ada%20L.") {
             Ok((200, body)) if !body.starts_with("linked: 0") => Some(body),
             _ => None,
-        }
-    })
-    .unwrap_or_else(|| panic!("the auditor at {auditor} never saw its link"));
+        })
+    };
+    // A real-host race, worked around here and named: host 1.9.2 hands a starting provider
+    // the links it holds at spawn, and forwards later puts only to a provider that has
+    // subscribed, so a put landing in between is lost and never resent (seen once in CI
+    // under load). Then the test deletes the link, and wadm puts it again, to a provider
+    // that is listening by now.
+    let body = linked(Duration::from_secs(45)).or_else(|| {
+        let host = &lattice.hosts[0].id;
+        let source = providers_on(&sandbox, nats, host)
+            .into_iter()
+            .find(|id| id.contains("auditor"))
+            .expect("the auditor provider runs");
+        eprintln!("no link after 45 s (the host's lost-put race): deleting it for wadm to redo");
+        let del = run(
+            &sandbox,
+            &ws,
+            nats,
+            &["ctl", "link", "del", &source, "acme", "ledger-api"],
+        );
+        assert!(del.status.success(), "{}", del.stderr);
+        linked(Duration::from_secs(90))
+    });
+    let body = body.unwrap_or_else(|| panic!("the auditor at {auditor} never saw its link"));
     assert_eq!(
         body,
         "linked: 1 ledger, 1 stats\n\

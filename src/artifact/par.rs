@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -125,19 +125,23 @@ pub enum ArchiveError {
 
 /// Reads every entry of an archive once (gzipped or not), hashing the binaries.
 pub fn read_entries(path: &Path) -> Result<ArchiveContents, ArchiveError> {
-    let read_error = |source: io::Error| ArchiveError::Read {
+    let file = File::open(path).map_err(|source| ArchiveError::Read {
         path: path.display().to_string(),
         source,
-    };
-    let mut file = BufReader::new(File::open(path).map_err(read_error)?);
-    let mut magic = [0u8; 2];
-    let compressed = file.read_exact(&mut magic).is_ok() && magic == GZIP_MAGIC;
-    drop(file);
-    let file = BufReader::with_capacity(1 << 20, File::open(path).map_err(read_error)?);
-    let reader: Box<dyn Read> = if compressed {
-        Box::new(flate2::read::GzDecoder::new(file))
+    })?;
+    read_entries_from(BufReader::with_capacity(1 << 20, file))
+}
+
+/// The same for an archive read from `input` (gzipped or not: told by its first bytes).
+pub fn read_entries_from(mut input: impl BufRead) -> Result<ArchiveContents, ArchiveError> {
+    let head = input
+        .fill_buf()
+        .map_err(|e| ArchiveError::Format(e.to_string()))?;
+    let compressed = head.starts_with(&GZIP_MAGIC);
+    let reader: Box<dyn Read + '_> = if compressed {
+        Box::new(flate2::bufread::GzDecoder::new(input))
     } else {
-        Box::new(file)
+        Box::new(input)
     };
     let bad = |e: io::Error| ArchiveError::Format(e.to_string());
     let mut archive = tar::Archive::new(reader);

@@ -195,48 +195,47 @@ enum Failed {
 
 /// Streams the planned canonical form into `out` while hashing it: this thread reads and
 /// hashes, a second one writes (the two costs are alike, and there are two cores to give
-/// them), with a few 1 MiB buffers going round between them.
+/// them). A few 1 MiB buffers go round between them; each is read into straight from the
+/// file, so the bytes are copied once in and once out, and what is written is exactly what
+/// was hashed.
 fn hash_and_write(
     plan: &wasm::CanonicalPlan,
     source: &File,
     out: &mut fsutil::AtomicFile,
 ) -> Result<Sha256, Failed> {
+    use std::io::Read;
     use std::sync::mpsc;
     const BUFFERS: usize = 4;
-    let (full_tx, full_rx) = mpsc::sync_channel::<Vec<u8>>(BUFFERS);
+    const BUFFER: usize = 1 << 20;
+    // A buffer and how much of it is filled.
+    let (full_tx, full_rx) = mpsc::sync_channel::<(Vec<u8>, usize)>(BUFFERS);
     let (empty_tx, empty_rx) = mpsc::sync_channel::<Vec<u8>>(BUFFERS);
     for _ in 0..BUFFERS {
-        let _ = empty_tx.send(Vec::with_capacity(1 << 20));
+        let _ = empty_tx.send(vec![0u8; BUFFER]);
     }
     std::thread::scope(|scope| {
         let writer = scope.spawn(move || -> io::Result<()> {
-            for buffer in full_rx {
-                out.write_all(&buffer)?;
+            for (buffer, filled) in full_rx {
+                out.write_all(&buffer[..filled])?;
                 // The reader may have stopped; then nobody takes the buffer back.
                 let _ = empty_tx.send(buffer);
             }
             Ok(())
         });
         let mut hasher = Sha256::new();
-        let mut pending: Vec<u8> = Vec::new();
-        let read = plan.stream::<io::Error>(source, &mut |piece| {
-            hasher.update(piece);
-            // Small pieces (frames) are gathered; each buffer sent is up to 1 MiB.
-            if pending.capacity() == 0 {
-                pending = empty_rx.recv().map_err(|_| writer_gone())?;
-                pending.clear();
-            }
-            pending.extend_from_slice(piece);
-            if pending.len() >= 1 << 20 {
-                full_tx
-                    .send(std::mem::take(&mut pending))
-                    .map_err(|_| writer_gone())?;
+        let mut reader = plan.reader(source);
+        let read = (|| -> io::Result<()> {
+            let mut left = plan.len;
+            while left > 0 {
+                let mut buffer = empty_rx.recv().map_err(|_| writer_gone())?;
+                let filled = left.min(BUFFER as u64) as usize;
+                reader.read_exact(&mut buffer[..filled])?;
+                hasher.update(&buffer[..filled]);
+                full_tx.send((buffer, filled)).map_err(|_| writer_gone())?;
+                left -= filled as u64;
             }
             Ok(())
-        });
-        if read.is_ok() && !pending.is_empty() {
-            let _ = full_tx.send(std::mem::take(&mut pending));
-        }
+        })();
         drop(full_tx);
         let written = writer
             .join()

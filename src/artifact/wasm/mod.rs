@@ -571,6 +571,32 @@ mod tests {
     }
 
     #[test]
+    fn the_reader_fills_any_buffer_size_and_notices_a_file_cut_after_planning() {
+        let input = hex("0061736d0d000100 01 a380808000 0061736d01000000 01 8480808000 01600000 00 0f 0d 7761736d636c6f75645f6a7774 78 00 06 04 6e616d65 7a");
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(&input).unwrap();
+        let plan = plan_canonical(&file, input.len() as u64).unwrap();
+        let expected = canonical_bytes(&input).unwrap();
+        for size in [1, 2, 3, 7, 64] {
+            let mut out = Vec::new();
+            let mut buffer = vec![0u8; size];
+            let mut reader = plan.reader(&file);
+            loop {
+                let n = reader.read(&mut buffer).unwrap();
+                if n == 0 {
+                    break;
+                }
+                out.extend_from_slice(&buffer[..n]);
+            }
+            assert_eq!(out, expected, "buffer of {size}");
+        }
+        file.set_len(input.len() as u64 - 3).unwrap();
+        let mut out = Vec::new();
+        let err = plan.reader(&file).read_to_end(&mut out).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+    }
+
+    #[test]
     fn older_component_version_hashes_as_current() {
         let old = hex("0061736d0a000100");
         assert_eq!(

@@ -55,21 +55,26 @@ impl CanonicalPlan {
         sink: &mut dyn FnMut(&[u8]) -> Result<(), E>,
     ) -> Result<(), E> {
         let mut buffer = vec![0u8; CHUNK];
-        for piece in &self.pieces {
-            match piece {
-                Piece::Bytes(bytes) => sink(bytes)?,
-                Piece::Copy { start, len } => {
-                    let mut done = 0u64;
-                    while done < *len {
-                        let want = (*len - done).min(CHUNK as u64) as usize;
-                        file.read_exact_at(&mut buffer[..want], start + done)?;
-                        sink(&buffer[..want])?;
-                        done += want as u64;
-                    }
-                }
+        let mut reader = self.reader(file);
+        loop {
+            let n = reader.read(&mut buffer)?;
+            if n == 0 {
+                return Ok(());
             }
+            sink(&buffer[..n])?;
         }
-        Ok(())
+    }
+
+    /// The canonical form as a reader: each read goes from the file (or the few bytes made
+    /// here) straight into the caller's buffer, so a caller that owns its buffers copies
+    /// nothing in between.
+    pub fn reader<'a>(&'a self, file: &'a File) -> CanonicalReader<'a> {
+        CanonicalReader {
+            plan: self,
+            file,
+            piece: 0,
+            offset: 0,
+        }
     }
 
     /// The embedded token's text (small: read on its own).
@@ -84,6 +89,57 @@ impl CanonicalPlan {
 }
 
 const CHUNK: usize = 1 << 20;
+
+/// See [`CanonicalPlan::reader`]. Reads are short at piece boundaries; a file that has
+/// shrunk since it was planned is an [`io::ErrorKind::UnexpectedEof`].
+pub struct CanonicalReader<'a> {
+    plan: &'a CanonicalPlan,
+    file: &'a File,
+    piece: usize,
+    /// How far into `piece` the next read starts.
+    offset: u64,
+}
+
+impl io::Read for CanonicalReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while let Some(piece) = self.plan.pieces.get(self.piece) {
+            let len = match piece {
+                Piece::Bytes(bytes) => bytes.len() as u64,
+                Piece::Copy { len, .. } => *len,
+            };
+            let left = len - self.offset;
+            if left == 0 {
+                self.piece += 1;
+                self.offset = 0;
+                continue;
+            }
+            if buf.is_empty() {
+                return Ok(0);
+            }
+            let n = (left.min(buf.len() as u64)) as usize;
+            let n = match piece {
+                Piece::Bytes(bytes) => {
+                    let from = self.offset as usize;
+                    buf[..n].copy_from_slice(&bytes[from..from + n]);
+                    n
+                }
+                Piece::Copy { start, .. } => {
+                    let got = self.file.read_at(&mut buf[..n], start + self.offset)?;
+                    if got == 0 {
+                        return Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "the file became shorter while it was read",
+                        ));
+                    }
+                    got
+                }
+            };
+            self.offset += n as u64;
+            return Ok(n);
+        }
+        Ok(0)
+    }
+}
 
 struct Planner<'a> {
     file: &'a File,
