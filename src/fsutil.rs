@@ -29,12 +29,38 @@ pub fn write_atomic(
 /// A file being written beside its destination, which it replaces on [`commit`]. Dropped
 /// without a commit, it is deleted and the destination is untouched.
 ///
+/// On Linux the file has no name until the commit (`O_TMPFILE`), so even a process killed
+/// outright (SIGKILL, a crash) leaves nothing behind: the kernel frees the unnamed file. It
+/// is named at the last moment, `.NAME.XXXXXX.tmp` beside the destination, and renamed over
+/// it at once. Elsewhere, or on a filesystem without `O_TMPFILE`, the file has that name from
+/// the start, so a killed process may leave it.
+///
 /// [`commit`]: AtomicFile::commit
 pub struct AtomicFile {
-    temp: tempfile::NamedTempFile,
+    temp: Temp,
     out: BufWriter<fs::File>,
     dest: PathBuf,
     mode: Mode,
+}
+
+enum Temp {
+    /// Linux: not in any directory until [`AtomicFile::commit`] links it into `dir`.
+    #[cfg(target_os = "linux")]
+    Unnamed {
+        file: fs::File,
+        dir: PathBuf,
+    },
+    Named(tempfile::NamedTempFile),
+}
+
+impl Temp {
+    fn file(&self) -> &fs::File {
+        match self {
+            #[cfg(target_os = "linux")]
+            Temp::Unnamed { file, .. } => file,
+            Temp::Named(temp) => temp.as_file(),
+        }
+    }
 }
 
 impl AtomicFile {
@@ -49,17 +75,18 @@ impl AtomicFile {
                 format!("directory {} does not exist", dir.display()),
             ));
         }
-        let file_name = dest
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        // tempfile creates the file 0600, so a secret is never readable by others, not even
-        // between creation and rename.
-        let temp = tempfile::Builder::new()
-            .prefix(&format!(".{file_name}."))
-            .suffix(".tmp")
-            .tempfile_in(dir)?;
-        let out = BufWriter::with_capacity(1 << 20, temp.as_file().try_clone()?);
+        let temp = match unnamed_in(dir) {
+            Some(temp) => temp,
+            // Created 0600 by tempfile, so a secret is never readable by others, not even
+            // between creation and rename.
+            None => Temp::Named(
+                tempfile::Builder::new()
+                    .prefix(&temp_prefix(dest))
+                    .suffix(".tmp")
+                    .tempfile_in(dir)?,
+            ),
+        };
+        let out = BufWriter::with_capacity(1 << 20, temp.file().try_clone()?);
         Ok(AtomicFile {
             temp,
             out,
@@ -68,20 +95,110 @@ impl AtomicFile {
         })
     }
 
+    /// The temporary file, with everything written so far flushed to it: for checking what
+    /// was written before it replaces anything.
+    pub fn flushed_temp_path(&mut self) -> io::Result<PathBuf> {
+        self.out.flush()?;
+        Ok(match &self.temp {
+            #[cfg(target_os = "linux")]
+            Temp::Unnamed { file, .. } => proc_path(file),
+            Temp::Named(temp) => temp.path().to_path_buf(),
+        })
+    }
+
+    /// Drops everything written so far, to write the file again from its start.
+    pub fn rewind(&mut self) -> io::Result<()> {
+        use std::io::{Seek, SeekFrom};
+        self.out.flush()?;
+        let file = self.out.get_mut();
+        file.set_len(0)?;
+        file.seek(SeekFrom::Start(0))?;
+        Ok(())
+    }
+
     /// Flushes, sets the mode and renames the file over its destination.
     pub fn commit(mut self) -> io::Result<()> {
         self.out.flush()?;
-        set_mode(self.temp.as_file(), self.mode, &self.dest)?;
+        set_mode(self.temp.file(), self.mode, &self.dest)?;
         if self.mode == Mode::Secret {
             // A lost key cannot be rebuilt, so make it durable before it replaces anything.
             // Artifacts can be rebuilt, and skipping the flush halves the time to sign a
             // large component; the rename alone still means readers see the old file or the
             // new one, never a part.
-            self.temp.as_file().sync_all()?;
+            self.temp.file().sync_all()?;
         }
-        self.temp.persist(&self.dest).map_err(|e| e.error)?;
-        Ok(())
+        match self.temp {
+            #[cfg(target_os = "linux")]
+            Temp::Unnamed { file, dir } => link_over(&file, &dir, &self.dest),
+            Temp::Named(temp) => temp.persist(&self.dest).map(drop).map_err(|e| e.error),
+        }
     }
+}
+
+fn temp_prefix(dest: &Path) -> String {
+    let file_name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!(".{file_name}.")
+}
+
+/// An unnamed file in `dir` (0600), or `None` where the filesystem cannot make one.
+#[cfg(target_os = "linux")]
+fn unnamed_in(dir: &Path) -> Option<Temp> {
+    use rustix::fs::{Mode as Perm, OFlags};
+    let fd = rustix::fs::open(
+        dir,
+        OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC,
+        Perm::from_raw_mode(0o600),
+    )
+    .ok()?;
+    Some(Temp::Unnamed {
+        file: fs::File::from(fd),
+        dir: dir.to_path_buf(),
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn unnamed_in(_dir: &Path) -> Option<Temp> {
+    None
+}
+
+#[cfg(target_os = "linux")]
+fn proc_path(file: &fs::File) -> PathBuf {
+    use std::os::fd::AsRawFd;
+    PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()))
+}
+
+/// Gives the unnamed `file` a temporary name in `dir` and renames it over `dest`: the name
+/// exists for the two system calls between, and is removed if the rename fails.
+#[cfg(target_os = "linux")]
+fn link_over(file: &fs::File, dir: &Path, dest: &Path) -> io::Result<()> {
+    use rustix::fs::{AtFlags, CWD};
+    let prefix = temp_prefix(dest);
+    let mut attempt = 0u32;
+    loop {
+        let name = dir.join(format!("{prefix}{:08x}.tmp", random_suffix(attempt)));
+        match rustix::fs::linkat(CWD, proc_path(file), CWD, &name, AtFlags::SYMLINK_FOLLOW) {
+            Ok(()) => {
+                return fs::rename(&name, dest).inspect_err(|_| {
+                    let _ = fs::remove_file(&name);
+                })
+            }
+            Err(rustix::io::Errno::EXIST) if attempt < 16 => attempt += 1,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Not for secrecy, only to keep concurrent writers' names apart.
+#[cfg(target_os = "linux")]
+fn random_suffix(attempt: u32) -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u32(std::process::id());
+    hasher.write_u32(attempt);
+    hasher.finish() as u32
 }
 
 impl Write for AtomicFile {

@@ -144,6 +144,73 @@ fn a_tampered_archive_is_refused() {
     sandbox.run(&["inspect", junk.to_str().unwrap()]).fails();
     let half = sandbox.write("half.par.gz", &gz[..gz.len() / 2]);
     sandbox.run(&["inspect", half.to_str().unwrap()]).fails();
+
+    // Entries that would lead an unpacker out of its directory, beside the real ones: the
+    // archive is refused whole, naming the entry, by inspect and by push (before a byte is
+    // sent: the registry here is an address nothing listens on).
+    let bad_entries: [(&[u8], tar::EntryType, &str); 5] = [
+        (
+            b"../evil.bin",
+            tar::EntryType::Regular,
+            "not a plain file name",
+        ),
+        (
+            b"/etc/evil.bin",
+            tar::EntryType::Regular,
+            "not a plain file name",
+        ),
+        (
+            b"sub/x86_64-linux.bin",
+            tar::EntryType::Regular,
+            "not a plain file name",
+        ),
+        (
+            b"aarch64-linux.bin",
+            tar::EntryType::Symlink,
+            "symbolic link",
+        ),
+        (b"riscv64-linux.bin", tar::EntryType::Link, "hard link"),
+    ];
+    for (name, kind, says) in bad_entries {
+        let mut builder = tar::Builder::new(Vec::new());
+        for (good, data) in &entries {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(data.len() as u64);
+            header.set_cksum();
+            builder.append_data(&mut header, good, &data[..]).unwrap();
+        }
+        // Raw header bytes: the tar crate's own path setters refuse these names.
+        let mut header = tar::Header::new_old();
+        header.as_old_mut().name[..name.len()].copy_from_slice(name);
+        header.set_entry_type(kind);
+        if kind == tar::EntryType::Regular {
+            header.set_size(4);
+        } else {
+            header.set_size(0);
+            header.as_old_mut().linkname[..11].copy_from_slice(b"/etc/passwd");
+        }
+        header.set_mode(0o644);
+        header.set_cksum();
+        let data: &[u8] = if kind == tar::EntryType::Regular {
+            b"evil"
+        } else {
+            b""
+        };
+        builder.append(&header, data).unwrap();
+        let shown = String::from_utf8_lossy(name).into_owned();
+        let file = sandbox.write("escaping.par", &builder.into_inner().unwrap());
+        let run = sandbox.run(&["inspect", file.to_str().unwrap()]).fails();
+        assert!(
+            run.error().contains(says) && run.error().contains(&shown),
+            "{shown}: {}",
+            run.stderr
+        );
+        let unreachable = format!("127.0.0.1:{}/evil/par:0.1.0", support::free_port());
+        let run = sandbox
+            .run(&["push", &unreachable, file.to_str().unwrap()])
+            .fails();
+        assert!(run.error().contains(says), "{shown}: {}", run.stderr);
+    }
 }
 
 /// The provider template: a real wasmcloud-provider-sdk provider, built and packed.

@@ -153,7 +153,7 @@ pub fn read_entries_from(mut input: impl BufRead) -> Result<ArchiveContents, Arc
     };
     for entry in archive.entries().map_err(bad)? {
         let mut entry = entry.map_err(bad)?;
-        let name = entry.path().map_err(bad)?.to_string_lossy().into_owned();
+        let name = entry_name(&entry)?;
         if name == CLAIMS_ENTRY {
             let mut text = String::new();
             entry
@@ -173,4 +173,37 @@ pub fn read_entries_from(mut input: impl BufRead) -> Result<ArchiveContents, Arc
         }
     }
     Ok(contents)
+}
+
+/// An entry's name, when it is a plain file at the top of the archive. Anything else (a
+/// path with `..` or `/`, a link, a directory, a device) is refused: a PAR holds only files,
+/// and whoever unpacks one must never be led outside its directory.
+fn entry_name<R: Read>(entry: &tar::Entry<'_, R>) -> Result<String, ArchiveError> {
+    let path = entry
+        .path()
+        .map_err(|e| ArchiveError::Format(e.to_string()))?;
+    let shown = path.to_string_lossy().into_owned();
+    let mut components = path.components();
+    let plain = matches!(
+        (components.next(), components.next()),
+        (Some(std::path::Component::Normal(_)), None)
+    );
+    if !plain {
+        return Err(ArchiveError::Format(format!(
+            "entry `{shown}` is not a plain file name (a PAR holds files at its top only)"
+        )));
+    }
+    let kind = entry.header().entry_type();
+    if !kind.is_file() {
+        return Err(ArchiveError::Format(format!(
+            "entry `{shown}` is a {}, not a file",
+            match kind {
+                tar::EntryType::Symlink => "symbolic link",
+                tar::EntryType::Link => "hard link",
+                tar::EntryType::Directory => "directory",
+                _ => "special file",
+            }
+        )));
+    }
+    Ok(shown)
 }

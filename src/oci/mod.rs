@@ -7,10 +7,12 @@ pub mod blob_info;
 pub mod cache;
 mod login;
 mod reference;
+mod retry;
 mod upload;
 
 use blob_info::BlobInfo;
 pub use login::{check_login, LoginStatus};
+use retry::{is_retryable_status, retrying};
 use upload::{BlobUpload, MountOutcome, UploadStart};
 
 use std::collections::BTreeMap;
@@ -45,6 +47,9 @@ pub enum OciError {
     NotAnArtifact { path: String, reason: String },
     #[error("cannot reach registry {registry}: {reason}")]
     Unreachable { registry: String, reason: String },
+    /// A broken transfer or a 5xx/429 answer: worth another try (see `retry`).
+    #[error("registry {registry} did not complete the request: {reason}")]
+    Unavailable { registry: String, reason: String },
     #[error("registry {registry} refused the credentials (401/403): check --user/--password or your docker login")]
     Unauthorized { registry: String },
     #[error("{0} not found in the registry")]
@@ -172,6 +177,29 @@ fn map_error(error: OciDistributionError, reference: &Reference) -> OciError {
             }
         }
         OciDistributionError::RequestError(e)
+            if e.status().is_some_and(|s| is_retryable_status(s.as_u16())) =>
+        {
+            OciError::Unavailable {
+                registry,
+                reason: causes(&e),
+            }
+        }
+        // Sent or received in part: the connection broke mid-transfer.
+        OciDistributionError::RequestError(e)
+            if e.status().is_none() && (e.is_request() || e.is_body() || e.is_decode()) =>
+        {
+            OciError::Unavailable {
+                registry,
+                reason: causes(&e),
+            }
+        }
+        OciDistributionError::ServerError {
+            code, ref message, ..
+        } if is_retryable_status(code) => OciError::Unavailable {
+            registry,
+            reason: format!("it answered {code}: {message}"),
+        },
+        OciDistributionError::RequestError(e)
             if matches!(e.status().map(|s| s.as_u16()), Some(401 | 403)) =>
         {
             OciError::Unauthorized { registry }
@@ -260,6 +288,27 @@ pub struct LayerFile {
     pub path: PathBuf,
     pub size: u64,
     file: std::sync::Arc<std::fs::File>,
+}
+
+impl LayerFile {
+    /// An upload's outcome, unless the file changed size under it: then that is the error,
+    /// and not one worth another try.
+    fn unchanged_after<T>(&self, sent: Result<T, OciError>) -> Result<T, OciError> {
+        let Err(error) = sent else {
+            return sent;
+        };
+        match self.file.metadata() {
+            Ok(now) if now.len() != self.size => Err(OciError::Io {
+                path: self.path.display().to_string(),
+                source: io::Error::other(format!(
+                    "it changed while it was being pushed ({} bytes, was {})",
+                    now.len(),
+                    self.size
+                )),
+            }),
+            _ => Err(error),
+        }
+    }
 }
 
 /// Reads and checks a file to push, before any network traffic, without holding it: a
@@ -458,10 +507,13 @@ pub fn push(
     let auth = auth_for(reference, opts)?;
     let fail = |e| map_error(e, reference);
     let (layer_state, mounted_from) = runtime()?.block_on(async {
-        let token = client
-            .auth(reference, &auth, oci_client::RegistryOperation::Push)
-            .await
-            .map_err(fail)?;
+        let token = retrying(|| async {
+            client
+                .auth(reference, &auth, oci_client::RegistryOperation::Push)
+                .await
+                .map_err(fail)
+        })
+        .await?;
         let layer_digest = &manifest.layers[0].digest;
         let authorization = match (token, &auth) {
             (Some(token), _) => Some(format!("Bearer {token}")),
@@ -476,11 +528,14 @@ pub fn push(
             scheme: scheme_for(reference, opts),
             authorization,
         };
-        let state = if client
-            .blob_exists(reference, layer_digest)
-            .await
-            .map_err(fail)?
-        {
+        let present = retrying(|| async {
+            client
+                .blob_exists(reference, layer_digest)
+                .await
+                .map_err(fail)
+        })
+        .await?;
+        let state = if present {
             progress(size, Some(size));
             ("present", None)
         } else {
@@ -492,39 +547,69 @@ pub fn push(
                 }
             }
             sources.retain(|s| s != reference.repository());
-            match upload.try_mounts(&http, layer_digest, &sources).await? {
+            let mounts = retrying(|| upload.try_mounts(&http, layer_digest, &sources)).await?;
+            match mounts {
                 MountOutcome::Mounted(from) => {
                     progress(size, Some(size));
                     ("mounted", Some(from))
                 }
                 MountOutcome::Declined(_) if opts.chunked_push => {
-                    push_chunked(&client, reference, &layer, layer_digest, progress.clone())
-                        .await?;
+                    retrying(|| async {
+                        let sent = push_chunked(
+                            &client,
+                            reference,
+                            &layer,
+                            layer_digest,
+                            progress.clone(),
+                        )
+                        .await;
+                        layer.unchanged_after(sent)
+                    })
+                    .await?;
                     ("uploaded", None)
                 }
-                MountOutcome::Declined(session) => {
-                    let session = match session {
-                        Some(url) => url,
-                        None => match upload.start(&http, None).await? {
-                            UploadStart::Session(url) => url,
-                            UploadStart::Mounted => unreachable!("no mount was asked for"),
-                        },
-                    };
-                    upload
-                        .put(&http, session, &layer, layer_digest, progress.clone())
-                        .await?;
+                MountOutcome::Declined(declined_session) => {
+                    // Each try uploads the whole blob again, in a new session but the first
+                    // (a broken upload's session cannot be trusted with where it stopped).
+                    let first_session = std::cell::Cell::new(declined_session);
+                    retrying(|| async {
+                        let session = match first_session.take() {
+                            Some(url) => url,
+                            None => match upload.start(&http, None).await? {
+                                UploadStart::Session(url) => url,
+                                UploadStart::Mounted => {
+                                    return Err(OciError::Registry(
+                                        "the registry mounted a blob it was not asked to".into(),
+                                    ))
+                                }
+                            },
+                        };
+                        progress(0, Some(size));
+                        let sent = upload
+                            .put(&http, session, &layer, layer_digest, progress.clone())
+                            .await;
+                        layer.unchanged_after(sent)
+                    })
+                    .await?;
                     ("uploaded", None)
                 }
             }
         };
-        client
-            .push_blob(reference, config.data.clone(), &manifest.config.digest)
-            .await
-            .map_err(fail)?;
-        client
-            .push_manifest(reference, &OciManifest::Image(manifest))
-            .await
-            .map_err(fail)?;
+        retrying(|| async {
+            client
+                .push_blob(reference, config.data.clone(), &manifest.config.digest)
+                .await
+                .map_err(fail)
+        })
+        .await?;
+        let manifest = OciManifest::Image(manifest);
+        retrying(|| async {
+            client
+                .push_manifest(reference, &manifest)
+                .await
+                .map_err(fail)
+        })
+        .await?;
         Ok::<_, OciError>(state)
     })?;
     BlobInfo::remember(&registry, reference.repository(), &artifact.layer_digest);
@@ -628,6 +713,17 @@ pub fn normalize_digest(digest: &str) -> String {
     }
 }
 
+/// Whether `digest` is `sha256:` and 64 lower-case hex digits, the only form we name files
+/// by (a digest from a manifest or a user could otherwise hold `/` or `..`).
+pub fn is_sha256_digest(digest: &str) -> bool {
+    digest.strip_prefix("sha256:").is_some_and(|hex| {
+        hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
 /// The file name a pulled artifact gets by default: the last repository segment.
 pub fn default_file_name(reference: &Reference, kind: ArtifactKind) -> String {
     let repo = reference.repository();
@@ -649,10 +745,13 @@ pub fn pull(
     let client = client_for(reference, opts)?;
     let auth = auth_for(reference, opts)?;
     runtime()?.block_on(async {
-        let (manifest, digest) = client
-            .pull_image_manifest(reference, &auth)
-            .await
-            .map_err(|e| map_error(e, reference))?;
+        let (manifest, digest) = retrying(|| async {
+            client
+                .pull_image_manifest(reference, &auth)
+                .await
+                .map_err(|e| map_error(e, reference))
+        })
+        .await?;
         if let Some(expected) = expected_digest {
             let expected = normalize_digest(expected);
             if expected != digest {
@@ -693,20 +792,14 @@ pub fn pull(
             });
         }
         let mut out = fsutil::AtomicFile::create(&path, fsutil::Mode::Public).map_err(io_error)?;
-        let mut stream = client
-            .pull_blob_stream(reference, layer)
-            .await
-            .map_err(|e| map_error(e, reference))?;
-        let total = stream.content_length.or(u64::try_from(layer.size).ok());
-        let mut hasher = Sha256::new();
-        let mut done = 0u64;
-        while let Some(chunk) = stream.stream.next().await {
-            let chunk = chunk.map_err(|e| OciError::Registry(format!("download failed: {e}")))?;
-            hasher.update(&chunk);
-            out.write_all(&chunk).map_err(io_error)?;
-            done += chunk.len() as u64;
-            progress(done, total);
-        }
+        // A broken download starts again from the first byte, into the same unfinished file.
+        let mut backoff = retry::Backoff::new();
+        let (done, hasher) = loop {
+            match download(&client, reference, layer, (&mut out, &path), &progress).await {
+                Err(e) if backoff.again(&e).await => {}
+                done => break done?,
+            }
+        };
         let actual = format!(
             "sha256:{}",
             data_encoding::HEXLOWER.encode(&hasher.finalize())
@@ -716,6 +809,16 @@ pub fn pull(
                 expected: layer.digest.clone(),
                 actual,
             });
+        }
+        if kind == ArtifactKind::ProviderArchive {
+            // Whatever unpacks it later trusts us to have looked: no entry may lead out.
+            let written = out.flushed_temp_path().map_err(io_error)?;
+            if let Err(e) = crate::artifact::par::read_entries(&written) {
+                return Err(OciError::NotAnArtifact {
+                    path: reference.whole(),
+                    reason: e.to_string(),
+                });
+            }
         }
         out.commit().map_err(io_error)?;
         BlobInfo::remember(&registry, reference.repository(), &layer.digest);
@@ -728,6 +831,40 @@ pub fn pull(
             unchanged: false,
         })
     })
+}
+
+/// One try at downloading `layer` into `out` (from its start): the bytes and their hash.
+async fn download(
+    client: &Client,
+    reference: &Reference,
+    layer: &OciDescriptor,
+    (out, path): (&mut fsutil::AtomicFile, &Path),
+    progress: &Progress,
+) -> Result<(u64, Sha256), OciError> {
+    let io_error = |source: io::Error| OciError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    out.rewind().map_err(io_error)?;
+    let mut stream = client
+        .pull_blob_stream(reference, layer)
+        .await
+        .map_err(|e| map_error(e, reference))?;
+    let total = stream.content_length.or(u64::try_from(layer.size).ok());
+    let mut hasher = Sha256::new();
+    let mut done = 0u64;
+    progress(0, total);
+    while let Some(chunk) = stream.stream.next().await {
+        let chunk = chunk.map_err(|e| OciError::Unavailable {
+            registry: reference.resolve_registry().to_string(),
+            reason: format!("the download broke off after {done} bytes: {e}"),
+        })?;
+        hasher.update(&chunk);
+        out.write_all(&chunk).map_err(io_error)?;
+        done += chunk.len() as u64;
+        progress(done, total);
+    }
+    Ok((done, hasher))
 }
 
 #[cfg(test)]

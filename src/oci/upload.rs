@@ -57,10 +57,17 @@ impl BlobUpload<'_> {
         builder.build().map_err(|e| OciError::Registry(causes(&e)))
     }
 
+    /// A request that got no answer: the registry could not be reached, or the connection
+    /// broke while the request was sent (both worth another try).
     fn unreachable(&self) -> impl Fn(reqwest::Error) -> OciError + '_ {
-        move |e| OciError::Unreachable {
-            registry: self.reference.resolve_registry().to_string(),
-            reason: causes(&e),
+        move |e| {
+            let registry = self.reference.resolve_registry().to_string();
+            let reason = causes(&e);
+            if e.is_connect() {
+                OciError::Unreachable { registry, reason }
+            } else {
+                OciError::Unavailable { registry, reason }
+            }
         }
     }
 
@@ -163,6 +170,10 @@ impl BlobUpload<'_> {
         Err(match status.as_u16() {
             401 | 403 => OciError::Unauthorized { registry },
             404 => OciError::NotFound(self.reference.whole()),
+            code if is_retryable_status(code) => OciError::Unavailable {
+                registry,
+                reason: format!("it answered {status} to a blob upload"),
+            },
             _ => {
                 let body = response.text().await.unwrap_or_default();
                 OciError::Registry(format!(

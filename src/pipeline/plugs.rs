@@ -277,6 +277,9 @@ impl Loaded {
 /// Pulls an OCI plug pinned by manifest digest into `<target-dir>/wasmcloud/plugs/`, once:
 /// a file named by the digest was checked when written.
 fn pull_plug(ws: &Workspace, reference: &str, digest: &str) -> Result<PathBuf, String> {
+    if !crate::oci::is_sha256_digest(digest) {
+        return Err(format!("`{digest}` is not a sha256 digest"));
+    }
     let dir = ws.target_dir.join("wasmcloud/plugs");
     let path = dir.join(format!("{}.wasm", digest.replace(':', "-")));
     if path.is_file() {

@@ -93,7 +93,8 @@ impl PlugSpec {
             (Some(c), None, None) if self.digest.is_none() => Ok(PlugSource::Crate(c.clone())),
             (None, Some(p), None) if self.digest.is_none() => Ok(PlugSource::Path(p.clone())),
             (None, None, Some(r)) => match &self.digest {
-                Some(d) if d.starts_with("sha256:") && d.len() == 71 => Ok(PlugSource::Oci {
+                // The digest names the cached file: checked here, before it is ever a path.
+                Some(d) if crate::oci::is_sha256_digest(d) => Ok(PlugSource::Oci {
                     reference: r.clone(),
                     digest: d.clone(),
                 }),
@@ -182,5 +183,28 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("plug id `Bad_Id`"));
+        // A digest is a file name later: one that walks out of the cache is refused, as is
+        // any that is not 64 lower-case hex digits.
+        let hex = "ab".repeat(32);
+        for digest in [
+            format!("sha256:../../../../{}", &hex[12..]),
+            format!("sha256:{}", hex.to_uppercase()),
+            format!("sha512:{hex}"),
+            format!("sha256:{}", &hex[1..]),
+        ] {
+            let text =
+                format!(r#"{{ plugs = {{ x = {{ oci = "r/x:1", digest = "{digest}" }} }} }}"#);
+            let s = settings(&text).unwrap();
+            assert!(
+                s.sources()
+                    .unwrap_err()
+                    .to_string()
+                    .contains("is not `sha256:`"),
+                "{digest}"
+            );
+        }
+        let text =
+            format!(r#"{{ plugs = {{ x = {{ oci = "r/x:1", digest = "sha256:{hex}" }} }} }}"#);
+        assert!(settings(&text).unwrap().sources().is_ok());
     }
 }

@@ -158,11 +158,91 @@ impl Sandbox {
 
 pub fn run_command(cmd: &mut Command) -> Run {
     let output = cmd.output().expect("run cargo-wasmcloud");
-    Run {
+    let run = Run {
         status: output.status,
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    let args: Vec<String> = cmd
+        .get_args()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    assert_no_secrets(&args, &run);
+    run
+}
+
+// ---------------------------------------------------------------------------------------
+// Secrets: every command the suite runs is checked for them
+
+static SECRETS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Marks `secret` (a password, a token) as never to be printed by any command this test
+/// binary runs from now on. Seeds need no marking: any nkeys seed is found by its shape.
+pub fn register_secret(secret: &str) {
+    SECRETS.lock().unwrap().push(secret.to_string());
+}
+
+/// The nkeys seeds in `text`: runs of exactly 58 base32 letters that start with `S`.
+pub fn seeds_in(text: &str) -> Vec<&str> {
+    let is_base32 = |b: u8| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b);
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        if !is_base32(bytes[at]) {
+            at += 1;
+            continue;
+        }
+        let start = at;
+        while at < bytes.len() && is_base32(bytes[at]) {
+            at += 1;
+        }
+        if at - start == 58 && bytes[start] == b'S' {
+            found.push(&text[start..at]);
+        }
     }
+    found
+}
+
+/// Whether a command prints seeds because it was asked to: `keys get`, and `keys gen`
+/// without `--name`.
+fn prints_seeds_on_request(args: &[String]) -> bool {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let args = args.strip_prefix(&["wasmcloud"]).unwrap_or(&args);
+    match args {
+        ["keys", "get", ..] => true,
+        ["keys", "gen", rest @ ..] => !rest.iter().any(|a| a.starts_with("--name")),
+        _ => false,
+    }
+}
+
+/// Fails the test when a command printed a seed it was not asked for, or a registered
+/// secret: on stdout, stderr, in logs (`-v`) or in an error.
+#[track_caller]
+fn assert_no_secrets(args: &[String], run: &Run) {
+    for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+        if !prints_seeds_on_request(args) {
+            let seeds = seeds_in(text);
+            assert!(
+                seeds.is_empty(),
+                "`{}` printed a seed on {stream}: {text}",
+                args.join(" ")
+            );
+        }
+        for secret in SECRETS.lock().unwrap().iter() {
+            assert!(
+                !text.contains(secret.as_str()),
+                "`{}` printed a registered secret on {stream}: {text}",
+                args.join(" ")
+            );
+        }
+    }
+}
+
+/// `chmod 600`, as a seed file must be.
+pub fn make_private(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -720,6 +800,7 @@ impl Registry {
     }
 
     pub fn start_with_auth(user: &str, password: &str) -> Registry {
+        register_secret(password);
         Self::launch(Some((user.to_string(), password.to_string())))
     }
 
@@ -1185,4 +1266,174 @@ impl CountingProxy {
     pub fn host(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Faults on the wire
+
+/// A fault for [`FaultProxy`] to cause once, on the next request whose first line (`GET
+/// /v2/...`) starts with its prefix.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// Answer with this status, without forwarding (for requests without a body).
+    Status(u16),
+    /// Forward the request, then cut its connection once this many bytes of it (headers
+    /// and body) have passed: an upload broken off.
+    CutRequest(u64),
+    /// Forward the request, then cut its connection once this many bytes of its answer
+    /// have passed: a download broken off.
+    CutResponse(u64),
+    /// Wait this long before forwarding the request.
+    Delay(Duration),
+}
+
+/// A loopback proxy in front of a registry that injects faults: connections dropped
+/// mid-body, delays, 5xx answers. A request is found by its request line at the start of
+/// what a client sends (clients here send each request from its first byte in a new read
+/// of the socket, which holds for the tool's HTTP/1 client and these sizes). Faults are
+/// used in the order they were armed, each once.
+pub struct FaultProxy {
+    pub port: u16,
+    faults: std::sync::Arc<std::sync::Mutex<Vec<(String, Fault)>>>,
+    fired: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl FaultProxy {
+    pub fn start(upstream: u16) -> FaultProxy {
+        use std::sync::{Arc, Mutex};
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
+        let port = listener.local_addr().unwrap().port();
+        let faults: Arc<Mutex<Vec<(String, Fault)>>> = Arc::default();
+        let fired: Arc<Mutex<Vec<String>>> = Arc::default();
+        let (armed, log) = (faults.clone(), fired.clone());
+        // The threads end with the test process (a proxy per test, nothing to stop).
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                    continue;
+                };
+                let (armed, log) = (armed.clone(), log.clone());
+                std::thread::spawn(move || proxy_connection(client, server, armed, log));
+            }
+        });
+        FaultProxy {
+            port,
+            faults,
+            fired,
+        }
+    }
+
+    /// Arms `fault` for the next request whose line starts with `request_prefix`.
+    pub fn arm(&self, request_prefix: &str, fault: Fault) {
+        self.faults
+            .lock()
+            .unwrap()
+            .push((request_prefix.to_string(), fault));
+    }
+
+    /// The request lines faults fired on, since the last call.
+    pub fn take_fired(&self) -> Vec<String> {
+        std::mem::take(&mut *self.fired.lock().unwrap())
+    }
+
+    /// Faults armed and not yet fired.
+    pub fn unfired(&self) -> usize {
+        self.faults.lock().unwrap().len()
+    }
+
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+type Armed = std::sync::Arc<std::sync::Mutex<Vec<(String, Fault)>>>;
+
+fn proxy_connection(
+    client: TcpStream,
+    server: TcpStream,
+    armed: Armed,
+    fired: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    use std::sync::Arc;
+    // Bytes of the answer still allowed through before the cut (-1: no cut pending).
+    let response_budget = Arc::new(AtomicI64::new(-1));
+    let cut = |a: &TcpStream, b: &TcpStream| {
+        let _ = a.shutdown(std::net::Shutdown::Both);
+        let _ = b.shutdown(std::net::Shutdown::Both);
+    };
+    {
+        let (mut from, mut to) = (server.try_clone().unwrap(), client.try_clone().unwrap());
+        let budget = response_budget.clone();
+        std::thread::spawn(move || {
+            let mut buf = vec![0u8; 64 * 1024];
+            while let Ok(n) = from.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let left = budget.load(Ordering::SeqCst);
+                if left >= 0 && left as usize <= n {
+                    let _ = to.write_all(&buf[..left as usize]);
+                    let _ = from.shutdown(std::net::Shutdown::Both);
+                    let _ = to.shutdown(std::net::Shutdown::Both);
+                    return;
+                }
+                if left > 0 {
+                    budget.fetch_sub(n as i64, Ordering::SeqCst);
+                }
+                if to.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+            }
+            let _ = to.shutdown(std::net::Shutdown::Write);
+        });
+    }
+    let (mut from, mut to) = (client, server);
+    let mut buf = vec![0u8; 64 * 1024];
+    // Bytes of the request still allowed through before the cut.
+    let mut request_budget: Option<u64> = None;
+    while let Ok(n) = from.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        let chunk = &buf[..n];
+        let line_end = chunk.windows(2).position(|w| w == b"\r\n");
+        let fault = line_end.and_then(|end| {
+            let line = String::from_utf8_lossy(&chunk[..end]).into_owned();
+            let mut armed = armed.lock().unwrap();
+            let at = armed
+                .iter()
+                .position(|(prefix, _)| line.starts_with(prefix))?;
+            let (_, fault) = armed.remove(at);
+            fired.lock().unwrap().push(line);
+            Some(fault)
+        });
+        match fault {
+            Some(Fault::Status(status)) => {
+                let answer = format!("HTTP/1.1 {status} Injected\r\ncontent-length: 0\r\n\r\n");
+                if from.write_all(answer.as_bytes()).is_err() {
+                    break;
+                }
+                continue;
+            }
+            Some(Fault::Delay(delay)) => std::thread::sleep(delay),
+            Some(Fault::CutRequest(after)) => request_budget = Some(after),
+            Some(Fault::CutResponse(after)) => {
+                response_budget.store(after as i64, Ordering::SeqCst)
+            }
+            None => {}
+        }
+        if let Some(left) = request_budget {
+            if left as usize <= n {
+                let _ = to.write_all(&chunk[..left as usize]);
+                cut(&from, &to);
+                return;
+            }
+            request_budget = Some(left - n as u64);
+        }
+        if to.write_all(chunk).is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown(std::net::Shutdown::Write);
 }

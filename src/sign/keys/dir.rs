@@ -194,12 +194,28 @@ impl KeyDir {
     }
 }
 
-/// Reads a seed file.
+/// Reads a seed file. As ssh does with private keys, a file that others may read or write
+/// is refused: its seed may already be known, and using it would hide that.
 pub fn read_key_file(path: &Path) -> Result<Key, KeyError> {
-    let text = fs::read_to_string(path).map_err(|source| KeyError::File {
+    use std::io::Read;
+    let file_error = |source| KeyError::File {
         path: path.display().to_string(),
         source,
-    })?;
+    };
+    let mut file = fs::File::open(path).map_err(file_error)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = file.metadata().map_err(file_error)?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(KeyError::TooOpen {
+                path: path.display().to_string(),
+                mode,
+            });
+        }
+    }
+    let mut text = String::new();
+    file.read_to_string(&mut text).map_err(file_error)?;
     Key::from_seed(&text).map_err(|e| KeyError::InvalidSeed(format!("{}: {e}", path.display())))
 }
 

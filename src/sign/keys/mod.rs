@@ -153,6 +153,11 @@ pub enum KeyError {
     Dir { path: String, source: io::Error },
     #[error("key file {path}: {source}")]
     File { path: String, source: io::Error },
+    #[error(
+        "key file {path} is open to other users (mode {mode:04o}); a seed must be private: \
+         `chmod 600 {path}`"
+    )]
+    TooOpen { path: String, mode: u32 },
 }
 
 fn article(kind: KeyKind) -> String {
