@@ -131,3 +131,111 @@ fn invalid_input_is_refused_before_connecting() {
         assert!(run.error().contains(expect), "{args:?}: {}", run.stderr);
     }
 }
+
+/// `ctl events` outlives a NATS restart: it reconnects by itself and goes on printing, and
+/// when NATS does not come back it ends within the reconnect limit with one line (never a
+/// hang).
+#[test]
+fn server_ctl_events_reconnect_after_a_nats_restart_and_end_with_one_line_when_it_stays_down() {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    let mut nats = NatsServer::start();
+    let sandbox = Sandbox::new();
+    let port = nats.port.to_string();
+    let mut child = sandbox
+        .command()
+        .args([
+            "ctl",
+            "--ctl-port",
+            &port,
+            "--lattice",
+            "ctl-tests",
+            "events",
+            "-o",
+            "json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let event = |marker: &str| {
+        serde_json::json!({
+            "specversion": "1.0",
+            "type": "com.wasmcloud.lattice.test_marker",
+            "source": "tests",
+            "time": "2026-12-02T00:00:00Z",
+            "data": {"marker": marker},
+        })
+        .to_string()
+    };
+    // Published until the watcher shows it (it subscribes a moment after it starts).
+    let seen = |nats: &NatsServer, marker: &str| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            nats.publish(
+                "wasmbus.evt.ctl-tests.test_marker",
+                event(marker).as_bytes(),
+            );
+            while let Ok(line) = lines.recv_timeout(Duration::from_millis(200)) {
+                if line.contains(marker) {
+                    return true;
+                }
+            }
+        }
+        false
+    };
+    assert!(
+        seen(&nats, "before"),
+        "the watcher never printed the first event"
+    );
+    nats.restart();
+    assert!(
+        seen(&nats, "after"),
+        "the watcher did not print events after NATS came back"
+    );
+    assert!(child.try_wait().unwrap().is_none(), "the watcher ended");
+
+    // Down for good: one line within the limit (30 s) and a little.
+    nats.stop();
+    let stopped = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            stopped.elapsed() < Duration::from_secs(45),
+            "the watcher hangs with NATS gone"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let mut stderr = String::new();
+    use std::io::Read;
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    // `-o json`: the error is one JSON line too.
+    let error: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    assert!(
+        error["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("lost the connection to NATS at 127.0.0.1:"),
+        "{stderr}"
+    );
+}

@@ -172,7 +172,7 @@ fn normalize(path: &Path) -> PathBuf {
 
 #[test]
 fn dev_rebuilds_and_updates_the_running_actor() {
-    let lattice = Lattice::start();
+    let mut lattice = Lattice::start();
     let sandbox = Sandbox::new();
     lattice
         .run(
@@ -235,13 +235,27 @@ fn dev_rebuilds_and_updates_the_running_actor() {
     );
     assert!(shown().contains("Updated devhello"), "{}", shown());
 
+    // NATS restarts under `dev` (and the host): dev's connection comes back by itself, and
+    // the next edit is built and swapped in as before.
+    lattice.nats.restart();
+    std::fs::write(&lib, source.replace("Hello from", "Hiya from")).unwrap();
+    let third = support::wait_for(Duration::from_secs(180), || {
+        answering(&http, "/dev").filter(|b| b.starts_with("Hiya"))
+    });
+    assert_eq!(
+        third.as_deref(),
+        Some("Hiya from devhello! You asked for /dev\n"),
+        "dev output:\n{}",
+        shown()
+    );
+
     // A broken edit is reported and the last good version keeps running.
     std::fs::write(&lib, "this is not rust").unwrap();
     let reported = support::wait_for(Duration::from_secs(120), || {
         shown().contains("build failed").then_some(())
     });
     assert!(reported.is_some(), "{}", shown());
-    assert!(answering(&http, "/dev").is_some_and(|b| b.starts_with("Howdy")));
+    assert!(answering(&http, "/dev").is_some_and(|b| b.starts_with("Hiya")));
 
     // Ctrl-C: a clean exit, and what dev started is gone.
     unsafe {

@@ -40,7 +40,13 @@ pub enum CtlError {
     /// The cause is said in the message too: callers print this error in sentences.
     #[error("NATS: {0}")]
     Nats(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("lost the connection to NATS at {address}: {why}")]
+    Lost { address: String, why: String },
 }
+
+/// How long a watcher (`ctl events`, `dev`) waits for a lost NATS connection to come back
+/// (the client reconnects by itself meanwhile) before it gives up with an error.
+pub const RECONNECT_LIMIT: Duration = Duration::from_secs(30);
 
 /// How to reach a lattice; names and defaults are wash's.
 #[derive(Debug, Clone)]
@@ -93,20 +99,63 @@ pub struct Lattice {
     runtime: tokio::runtime::Runtime,
     client: async_nats::Client,
     opts: CtlOptions,
+    /// Since when the connection has been lost, while it is (kept by the client's events).
+    lost_at: std::sync::Arc<std::sync::Mutex<Option<Instant>>>,
 }
 
 impl Lattice {
-    /// Connects to NATS, failing within the timeout when nobody listens.
+    /// Connects to NATS, failing within the timeout when nobody listens. A connection lost
+    /// later is not made again: the next request fails.
     pub fn connect(opts: &CtlOptions) -> Result<Lattice, CtlError> {
+        Self::connect_with(opts, false)
+    }
+
+    /// The same for a command that watches for long (`ctl events`, `dev`): a lost
+    /// connection is made again as soon as NATS is back; [`Lattice::lost_for`] says how
+    /// long it has been gone.
+    pub fn connect_watching(opts: &CtlOptions) -> Result<Lattice, CtlError> {
+        Self::connect_with(opts, true)
+    }
+
+    /// How long the connection has been lost, while it is.
+    pub fn lost_for(&self) -> Option<Duration> {
+        self.lost_at.lock().unwrap().map(|at| at.elapsed())
+    }
+
+    /// An error when the connection has been lost for longer than [`RECONNECT_LIMIT`].
+    pub fn check_not_lost(&self) -> Result<(), CtlError> {
+        match self.lost_for() {
+            Some(lost) if lost > RECONNECT_LIMIT => Err(CtlError::Lost {
+                address: format!("{}:{}", self.opts.host, self.opts.port),
+                why: format!(
+                    "it did not come back within {} s",
+                    RECONNECT_LIMIT.as_secs()
+                ),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    fn connect_with(opts: &CtlOptions, watching: bool) -> Result<Lattice, CtlError> {
         let address = format!("{}:{}", opts.host, opts.port);
         let connect_error = |reason: String| CtlError::Connect {
             address: address.clone(),
             reason,
         };
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| connect_error(e.to_string()))?;
+        // A watcher's client must notice a lost connection and make it again while the
+        // command is not inside a call (dev waits for edits): a worker thread runs it.
+        let runtime = if watching {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+        } else {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+        }
+        .map_err(|e| connect_error(e.to_string()))?;
+        let lost_at: std::sync::Arc<std::sync::Mutex<Option<Instant>>> = Default::default();
         let client = runtime.block_on(async {
             let mut options = match (&opts.credsfile, &opts.jwt, &opts.seed) {
                 (Some(path), _, _) => async_nats::ConnectOptions::with_credentials_file(path)
@@ -128,10 +177,33 @@ impl Lattice {
                 }
                 (None, None, None) => async_nats::ConnectOptions::new(),
             };
+            let lost = lost_at.clone();
             options = options
                 .connection_timeout(opts.timeout)
                 .request_timeout(Some(opts.timeout))
-                .max_reconnects(Some(0));
+                .event_callback(move |event| {
+                    let lost = lost.clone();
+                    async move {
+                        let mut lost = lost.lock().unwrap();
+                        match event {
+                            async_nats::Event::Disconnected => {
+                                lost.get_or_insert_with(Instant::now);
+                            }
+                            async_nats::Event::Connected => *lost = None,
+                            _ => {}
+                        }
+                    }
+                });
+            options = if watching {
+                // Soon after NATS is back: at most 1 s between tries.
+                options
+                    .max_reconnects(None)
+                    .reconnect_delay_callback(|tries| {
+                        Duration::from_millis(100 * tries.min(10) as u64)
+                    })
+            } else {
+                options.max_reconnects(Some(0))
+            };
             options
                 .connect(format!("nats://{address}"))
                 .await
@@ -141,6 +213,7 @@ impl Lattice {
             runtime,
             client,
             opts: opts.clone(),
+            lost_at,
         })
     }
 

@@ -225,7 +225,22 @@ impl Lattice {
                 .subscribe(subject)
                 .await
                 .map_err(|e| CtlError::Nats(Box::new(e)))?;
-            while let Some(message) = events.next().await {
+            loop {
+                // Woken each second to notice a connection lost for too long.
+                let message =
+                    match tokio::time::timeout(Duration::from_secs(1), events.next()).await {
+                        Err(_) => {
+                            self.check_not_lost()?;
+                            continue;
+                        }
+                        Ok(Some(message)) => message,
+                        Ok(None) => {
+                            return Err(CtlError::Lost {
+                                address: format!("{}:{}", self.opts.host, self.opts.port),
+                                why: "the client closed it".into(),
+                            })
+                        }
+                    };
                 let Some(event) = parse_event(&message.payload) else {
                     continue;
                 };

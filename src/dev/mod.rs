@@ -186,13 +186,13 @@ pub fn choose(forced: Option<Place>, opts: &CtlOptions, named: bool) -> Result<C
         Some(Place::Embedded) => return Ok(embedded("as asked (--embedded)".into())),
         Some(Place::Lattice) => {
             return Ok(on_lattice(
-                Lattice::connect(opts)?,
+                Lattice::connect_watching(opts)?,
                 "as asked (--lattice)".into(),
             ))
         }
         None if named => {
             return Ok(on_lattice(
-                Lattice::connect(opts)?,
+                Lattice::connect_watching(opts)?,
                 format!("lattice `{}` at {address} as given", opts.lattice),
             ))
         }
@@ -209,7 +209,7 @@ pub fn choose(forced: Option<Place>, opts: &CtlOptions, named: bool) -> Result<C
         Ok(hosts) if !hosts.is_empty() => {
             drop(lattice);
             Ok(on_lattice(
-                Lattice::connect(opts)?,
+                Lattice::connect_watching(opts)?,
                 format!(
                     "{} wasmCloud host(s) answer on lattice `{}` at {address}",
                     hosts.len(),

@@ -575,17 +575,29 @@ impl NatsServer {
     }
 
     fn launch(config: Option<&Path>) -> NatsServer {
-        let program = nats_server_binary();
         let dir = tempfile::tempdir().expect("temp dir");
         let port = free_port();
-        let log = dir.path().join("nats.log");
+        let child = Self::spawn(config, port, dir.path());
+        NatsServer { child, port, dir }
+    }
+
+    /// Stops the server and starts it again on the same port and store (a NATS restart
+    /// as clients see it).
+    pub fn restart(&mut self) {
+        kill_and_wait(&mut self.child);
+        self.child = Self::spawn(None, self.port, self.dir.path());
+    }
+
+    fn spawn(config: Option<&Path>, port: u16, dir: &Path) -> Child {
+        let program = nats_server_binary();
+        let log = dir.join("nats.log");
         let mut command = Command::new(program);
         if let Some(config) = config {
             command.arg("-c").arg(config);
         }
         let mut child = command
             .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
-            .arg(dir.path().join("jetstream"))
+            .arg(dir.join("jetstream"))
             .arg("-l")
             .arg(&log)
             .stdin(Stdio::null())
@@ -600,7 +612,31 @@ impl NatsServer {
             "nats-server",
             &log,
         );
-        NatsServer { child, port, dir }
+        child
+    }
+
+    /// Publishes one message over a connection of its own (the bare NATS protocol).
+    pub fn publish(&self, subject: &str, payload: &[u8]) {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to NATS");
+        let mut message = format!(
+            "CONNECT {{\"verbose\":false,\"pedantic\":false}}\r\nPUB {subject} {}\r\n",
+            payload.len()
+        )
+        .into_bytes();
+        message.extend_from_slice(payload);
+        message.extend_from_slice(b"\r\nPING\r\n");
+        stream.write_all(&message).expect("publish");
+        // PONG after INFO: the server has taken the message.
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 512];
+        while !String::from_utf8_lossy(&seen).contains("PONG") {
+            let n = stream.read(&mut buf).expect("read PONG");
+            assert!(n > 0, "NATS closed the connection");
+            seen.extend_from_slice(&buf[..n]);
+        }
     }
 
     /// `nats://127.0.0.1:<port>`.

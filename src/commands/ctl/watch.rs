@@ -23,7 +23,8 @@ pub fn run_health(provider_id: String, conn: &CtlConnArgs, out: &Output) -> anyh
 }
 
 pub fn run_events(types: Vec<String>, conn: &CtlConnArgs, out: &Output) -> anyhow::Result<()> {
-    conn.connect()?.watch_events(&types, &mut |event| {
+    let lattice = cargo_wasmcloud::ctl::Lattice::connect_watching(&conn.options())?;
+    lattice.watch_events(&types, &mut |event| {
         let text = format!(
             "{} {} {} {}",
             event.time, event.kind, event.source, event.data

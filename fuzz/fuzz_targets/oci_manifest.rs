@@ -1,0 +1,3 @@
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| cargo_wasmcloud_fuzz::checks::oci_manifest(data));

@@ -1,0 +1,3 @@
+//! Fuzz targets' checks (see `checks`), one per parser of untrusted input.
+
+pub mod checks;
