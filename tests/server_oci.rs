@@ -46,6 +46,22 @@ fn artifacts(sandbox: &Sandbox) -> Vec<(&'static str, PathBuf)> {
     ]
 }
 
+/// The digest of the manifest skopeo reads for `reference` (SHA-256 of its raw bytes).
+fn skopeo_manifest_digest(reference: &str) -> String {
+    use sha2::Digest;
+    let raw = skopeo(&[
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        &format!("docker://{reference}"),
+    ])
+    .ok();
+    format!(
+        "sha256:{}",
+        data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(raw.stdout.as_bytes()))
+    )
+}
+
 fn s(path: &Path) -> &str {
     path.to_str().unwrap()
 }
@@ -622,19 +638,7 @@ fn pushes_mount_or_skip_blobs_the_registry_has_and_upload_when_it_declines() {
                 .json();
             assert_eq!(pulled["digest"], pushed["digest"]);
             assert_eq!(std::fs::read(&dest).unwrap(), std::fs::read(file).unwrap());
-            let raw = skopeo(&[
-                "inspect",
-                "--raw",
-                "--tls-verify=false",
-                &format!("docker://{reference}"),
-            ])
-            .ok();
-            use sha2::Digest;
-            let digest = format!(
-                "sha256:{}",
-                data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(raw.stdout.as_bytes()))
-            );
-            assert_eq!(pushed["digest"], digest.as_str());
+            assert_eq!(pushed["digest"], skopeo_manifest_digest(reference).as_str());
         }
     }
 
@@ -724,4 +728,139 @@ fn pulling_what_the_destination_already_holds_leaves_it_alone() {
         .json();
     assert_eq!(replaced["unchanged"], false);
     assert_eq!(std::fs::read(&dest).unwrap(), std::fs::read(&big).unwrap());
+}
+
+/// Load: 20 pushes of distinct artifacts to one registry at once (20 processes): every one
+/// lands, under its own tag, with the digest it reported, and pulls back byte for byte
+/// (skopeo agrees on each manifest digest).
+#[test]
+fn twenty_concurrent_pushes_all_land_with_their_digests() {
+    let registry = Registry::start();
+    let sandbox = Sandbox::new();
+    let files: Vec<std::path::PathBuf> = (0..20)
+        .map(|i| {
+            // Distinct bytes and sizes: each a different layer.
+            let mut bytes =
+                support::padded_bytes(support::hello_component(), (256 << 10) + i * 4099);
+            let at = bytes.len() - 1;
+            bytes[at] = i as u8;
+            sandbox.write(&format!("c{i}.wasm"), &bytes)
+        })
+        .collect();
+    let children: Vec<(usize, std::process::Child)> = files
+        .iter()
+        .enumerate()
+        .map(|(i, file)| {
+            let reference = format!("{}/load/c{i}:0.1.0", registry.host());
+            let child = sandbox
+                .command()
+                .args(["push", &reference, s(file), "-o", "json"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            (i, child)
+        })
+        .collect();
+    for (i, child) in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "push {i}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let pushed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let reference = format!("{}/load/c{i}:0.1.0", registry.host());
+        let dest = sandbox.file(&format!("back{i}.wasm"));
+        let pulled = sandbox
+            .run(&["pull", &reference, "--destination", s(&dest), "-o", "json"])
+            .ok()
+            .json();
+        assert_eq!(pulled["digest"], pushed["digest"], "push {i}");
+        assert_eq!(
+            std::fs::read(&dest).unwrap(),
+            std::fs::read(&files[i]).unwrap()
+        );
+        assert_eq!(
+            pushed["digest"],
+            skopeo_manifest_digest(&reference).as_str(),
+            "push {i}"
+        );
+    }
+}
+
+/// Credentials never travel in plain HTTP to a registry that is not this machine: to an
+/// address of this machine's that is not loopback, the tool speaks TLS (the listener sees
+/// a TLS handshake, never the user name or password), and only `--insecure` makes it
+/// speak HTTP there.
+#[test]
+fn credentials_go_over_plain_http_only_to_loopback_or_with_insecure() {
+    // An address of this machine that is not loopback (the one a default route would use;
+    // no packet is sent to find it).
+    let probe = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+    probe.connect("192.0.2.1:9").expect("a route off loopback");
+    let ip = probe.local_addr().unwrap().ip();
+    assert!(!ip.is_loopback() && !ip.is_unspecified(), "{ip}");
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind((ip, 0)).unwrap();
+    let address = listener.local_addr().unwrap();
+    // Records the first bytes of every connection, answers 401 to anything that looks like
+    // HTTP. (The thread ends with the test process.)
+    let received: std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>> = Default::default();
+    let log = received.clone();
+    std::thread::spawn(move || {
+        for mut client in listener.incoming().flatten() {
+            client
+                .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                .unwrap();
+            let mut buf = vec![0u8; 4096];
+            let n = client.read(&mut buf).unwrap_or(0);
+            if buf[..n].starts_with(b"GET ") || buf[..n].starts_with(b"HEAD ") {
+                let _ = client.write_all(
+                    b"HTTP/1.1 401 Unauthorized\r\nwww-authenticate: Basic realm=\"t\"\r\n\
+                      content-length: 0\r\nconnection: close\r\n\r\n",
+                );
+            }
+            log.lock().unwrap().push(buf[..n].to_vec());
+        }
+    });
+    let sandbox = Sandbox::new();
+    let file = sandbox.write("c.wasm", support::hello_component());
+    let reference = format!("{address}/secret/c:0.1.0");
+    let password = "do-not-send-me-in-clear";
+    support::register_secret(password);
+    sandbox
+        .run(&["push", &reference, s(&file), "-u", "alice", "-p", password])
+        .fails();
+    // Without --insecure: only TLS ClientHellos (record type 22), nothing readable.
+    let tls = std::mem::take(&mut *received.lock().unwrap());
+    assert!(!tls.is_empty());
+    for hello in &tls {
+        let clear = String::from_utf8_lossy(hello);
+        assert_eq!(hello.first(), Some(&0x16), "{clear:?}");
+        assert!(
+            !clear.contains(password) && !clear.contains("alice"),
+            "{clear}"
+        );
+    }
+    // With it: plain HTTP.
+    sandbox
+        .run(&[
+            "push",
+            &reference,
+            s(&file),
+            "-u",
+            "alice",
+            "-p",
+            password,
+            "--insecure",
+        ])
+        .fails();
+    let plain = std::mem::take(&mut *received.lock().unwrap());
+    assert!(
+        plain
+            .iter()
+            .any(|r| String::from_utf8_lossy(r).contains("HTTP/1.1")),
+        "{plain:?}"
+    );
 }
