@@ -380,12 +380,7 @@ type CheckedWasm = (
 fn check_wasm(file: &std::fs::File, size: u64) -> Result<CheckedWasm, String> {
     use crate::artifact::wasm;
     let (kind, sections) = wasm::file_sections(file, size).map_err(|e| e.to_string())?;
-    wasm::validate_reader(wasm::FileView::without_custom_sections(
-        file,
-        &sections,
-        &[],
-    ))
-    .map_err(|e| e.to_string())?;
+    wasm::validate_sections(file, &sections).map_err(|e| e.to_string())?;
     let interfaces = match kind {
         WasmKind::Component => Some(
             crate::artifact::wit::component_interfaces_file(file, &sections)

@@ -16,7 +16,7 @@ mod validate;
 
 pub use plan::{file_sections, plan_canonical, CanonicalPlan, FileSection, Piece};
 pub use stream::stream_canonical;
-pub use validate::{validate_file, validate_reader, FileView};
+pub use validate::{validate_file, validate_reader, validate_sections, FileView};
 
 /// Name of the custom section wascap writes.
 pub const JWT_SECTION: &str = "wasmcloud_jwt";

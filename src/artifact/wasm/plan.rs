@@ -296,6 +296,47 @@ pub struct FileSection {
 }
 
 impl FileSection {
+    /// Whether this custom section's name is UTF-8 (read in pieces: a name may be as long
+    /// as its section). Errors when the name does not fit in the section.
+    pub fn custom_name_is_utf8(&self, file: &File) -> Result<bool, WasmError> {
+        let malformed =
+            |what: &str| WasmError::Malformed(format!("custom section at {}: {what}", self.start));
+        let mut head = [0u8; 6];
+        let head_len = (self.end - self.start).min(6) as usize;
+        file.read_exact_at(&mut head[..head_len], self.start)
+            .map_err(|e| malformed(&e.to_string()))?;
+        let (_, size_len) = read_uleb32(&head[..head_len], 1)?;
+        let payload = self.start + 1 + size_len as u64;
+        let mut name_head = [0u8; 5];
+        let name_head_len = (self.end - payload).min(5) as usize;
+        file.read_exact_at(&mut name_head[..name_head_len], payload)
+            .map_err(|e| malformed(&e.to_string()))?;
+        let (name_len, used) = read_uleb32(&name_head[..name_head_len], 0)?;
+        let mut at = payload + used as u64;
+        let name_end = at + u64::from(name_len);
+        if name_end > self.end {
+            return Err(malformed("its name runs past its end"));
+        }
+        // Pieces of 64 KiB; a character cut at a piece's end is carried into the next.
+        let mut carried: Vec<u8> = Vec::new();
+        while at < name_end {
+            let n = (name_end - at).min(64 << 10) as usize;
+            let mut piece = std::mem::take(&mut carried);
+            let from = piece.len();
+            piece.resize(from + n, 0);
+            file.read_exact_at(&mut piece[from..], at)
+                .map_err(|e| malformed(&e.to_string()))?;
+            at += n as u64;
+            if let Err(e) = std::str::from_utf8(&piece) {
+                if e.error_len().is_some() {
+                    return Ok(false);
+                }
+                carried = piece[e.valid_up_to()..].to_vec();
+            }
+        }
+        Ok(carried.is_empty())
+    }
+
     /// The data of this section, if it is a custom one called `name` of at most `max` bytes.
     pub fn custom_data(&self, file: &File, name: &str, max: u64) -> Option<Vec<u8>> {
         if self.id != CUSTOM_SECTION || self.custom_name.as_deref() != Some(name) {
