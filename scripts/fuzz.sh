@@ -33,16 +33,19 @@ for target in "${targets[@]}"; do
   cargo fuzz run -O --sanitizer "$sanitizer" "$target" "corpus/$target" -- \
     -max_total_time="$seconds" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
     >"$log" 2>&1 || true
-  runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
-  runs=${runs:-$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#')}
+  # (No match is no figure, not a reason to stop: `|| true` under pipefail.)
+  runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1 || true)
+  runs=${runs:-$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#' || true)}
   runs=${runs:-0}
-  per_second=$(grep -oE 'stat::average_exec_per_sec: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
+  per_second=$(grep -oE 'stat::average_exec_per_sec: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1 || true)
   corpus=$(find "corpus/$target" -type f | wc -l)
   crashes=$(( $(find "artifacts/$target" -type f | wc -l) - before ))
   total_crashes=$((total_crashes + crashes))
   printf '%-18s %12s %10s %8s %8s\n' "$target" "$runs" "${per_second:-?}" "$corpus" "$crashes"
+  if [ "$crashes" -gt 0 ] || [ -z "$per_second" ]; then
+    grep -E 'panicked at|ERROR|SUMMARY|out-of-memory|Killed' "$log" | head -5 | sed 's/^/    /' || true
+  fi
   if [ "$crashes" -gt 0 ]; then
-    grep -E 'panicked at|ERROR|SUMMARY' "$log" | head -5 | sed 's/^/    /'
     find "artifacts/$target" -type f -newer "$log" | sed 's/^/    saved: /'
   fi
   rm -f "$log"
