@@ -147,6 +147,10 @@ fn temp_prefix(dest: &Path) -> String {
 #[cfg(target_os = "linux")]
 fn unnamed_in(dir: &Path) -> Option<Temp> {
     use rustix::fs::{Mode as Perm, OFlags};
+    // The file is named later through /proc/self/fd: without /proc it could never be.
+    if !Path::new("/proc/self/fd").is_dir() {
+        return None;
+    }
     let fd = rustix::fs::open(
         dir,
         OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC,
