@@ -75,65 +75,116 @@ fn main() {
 
 const PER_HOST: usize = 100;
 
-/// Runs one `cargo wasmcloud` command to its end; whether it succeeded.
-fn run_once(args: &[String], cwd: &std::path::Path) -> bool {
-    std::process::Command::new(support::bin())
+/// Runs one `cargo wasmcloud` command to its end: its stdout, or its error line.
+fn run_once(args: &[String], cwd: &std::path::Path) -> Result<String, String> {
+    let out = std::process::Command::new(support::bin())
         .args(args)
         .current_dir(cwd)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+    }
+}
+
+/// Like `time`, but a failing command is reported, not a panic: under load a host may fail.
+fn try_time(args: &[String], cwd: &std::path::Path) -> Result<Duration, String> {
+    let mut runs = Vec::new();
+    for _ in 0..RUNS {
+        let started = std::time::Instant::now();
+        run_once(args, cwd)?;
+        runs.push(started.elapsed());
+    }
+    Ok(median(runs))
+}
+
+/// Components a host reports, by `get inventory HOST -o json`.
+fn components_on(
+    base: &[String],
+    host: &support::TestHost,
+    cwd: &std::path::Path,
+) -> Result<usize, String> {
+    let mut args = base.to_vec();
+    args.extend(["get", "inventory", &host.id, "-o", "json"].map(String::from));
+    let out = run_once(&args, cwd)?;
+    let json: serde_json::Value = serde_json::from_str(&out).map_err(|e| e.to_string())?;
+    json["components"]
+        .as_array()
+        .map(Vec::len)
+        .ok_or_else(|| format!("no components in {json}"))
 }
 
 fn load(base: &[&str], cwd: &std::path::Path, hosts: [&support::TestHost; 3]) {
+    let base: Vec<String> = base.iter().map(|s| s.to_string()).collect();
     let with = |extra: &[&str]| -> Vec<String> {
-        base.iter().chain(extra).map(|s| s.to_string()).collect()
+        base.iter()
+            .cloned()
+            .chain(extra.iter().map(|s| s.to_string()))
+            .collect()
     };
-    let file = cwd.join("hello.wasm");
-    std::fs::write(&file, support::hello_component()).unwrap();
+    // An HTTP component: the host spins on one without exports (the hello fixture), and
+    // a hundred of those wedge it.
+    let file = support::build_template("actor", "load-hello", "load_hello.wasm");
     let file = file.to_str().unwrap().to_string();
     let ids = |h: usize| (0..PER_HOST).map(move |i| format!("load-{h}-{i}"));
+    let report = |what: &str, error: &str| {
+        println!("load: {what} failed: {error}");
+        for (h, host) in hosts.iter().enumerate() {
+            let log = host.log();
+            let tail: Vec<&str> = log.lines().rev().take(5).collect();
+            println!("  host {h} log, last lines (newest first): {tail:#?}");
+        }
+    };
 
     let started = std::time::Instant::now();
-    let mut failed = 0;
     for (h, host) in hosts.iter().enumerate() {
         for id in ids(h) {
             let args = with(&["start", "component", &file, &id, "--host-id", &host.id]);
-            failed += usize::from(!run_once(&args, cwd));
+            if let Err(e) = run_once(&args, cwd) {
+                return report(&format!("start of {id} on host {h}"), &e);
+            }
         }
     }
     let start_all = started.elapsed();
-    let counts: Vec<usize> = hosts
-        .iter()
-        .map(|host| {
-            let out = std::process::Command::new(support::bin())
-                .args(with(&["get", "inventory", &host.id, "-o", "json"]))
-                .current_dir(cwd)
-                .output()
-                .unwrap();
-            let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
-            json["inventories"][0]["components"]
-                .as_array()
-                .or_else(|| json["components"].as_array())
-                .map_or(0, |c| c.len())
-        })
-        .collect();
-    let one_inventory = time(&with(&["get", "inventory", &hosts[0].id]), cwd);
-    let all_inventories = time(&with(&["get", "inventory"]), cwd);
-    let get_hosts = time(&with(&["get", "hosts"]), cwd);
+    let mut counts = Vec::new();
+    for host in hosts {
+        match components_on(&base, host, cwd) {
+            Ok(n) => counts.push(n),
+            Err(e) => return report("get inventory after the starts", &e),
+        }
+    }
+    let timed = (|| {
+        Ok::<_, String>((
+            try_time(&with(&["get", "inventory", &hosts[0].id]), cwd)?,
+            try_time(&with(&["get", "inventory"]), cwd)?,
+            try_time(&with(&["get", "hosts"]), cwd)?,
+        ))
+    })();
+    let (one_inventory, all_inventories, get_hosts) = match timed {
+        Ok(t) => t,
+        Err(e) => return report("a timed query", &e),
+    };
     let stopped = std::time::Instant::now();
     for (h, host) in hosts.iter().enumerate() {
         for id in ids(h) {
             let args = with(&["stop", "component", &id, "--host-id", &host.id]);
-            failed += usize::from(!run_once(&args, cwd));
+            if let Err(e) = run_once(&args, cwd) {
+                return report(&format!("stop of {id} on host {h}"), &e);
+            }
         }
     }
     let stop_all = stopped.elapsed();
+    let mut left = Vec::new();
+    for host in hosts {
+        left.push(components_on(&base, host, cwd).unwrap_or(usize::MAX));
+    }
 
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     let n = 3 * PER_HOST;
-    println!("load: {PER_HOST} components on each of 3 hosts (components per host seen: {counts:?}, failed commands: {failed}):");
+    println!("load: {PER_HOST} HTTP components on each of 3 hosts (seen per host: {counts:?}; after the stops: {left:?}):");
     println!(
         "  start {n} components, one command each  {:>8.0} ms   ({:.1} ms per start)",
         ms(start_all),

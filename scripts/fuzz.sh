@@ -28,6 +28,12 @@ total_crashes=0
 for target in "${targets[@]}"; do
   mkdir -p "corpus/$target" "artifacts/$target"
   cp -n "seeds/$target"/* "corpus/$target/" 2>/dev/null || true
+  if [ "$target" = trait_scanner ]; then
+    # The witgen fixture crates' sources are good seeds too (kept once, where they are).
+    for lib in ../tests/fixtures/witgen/*/src/lib.rs ../tests/fixtures/ledger-ws/*/src/lib.rs; do
+      cp -n "$lib" "corpus/$target/fixture-$(basename "$(dirname "$(dirname "$lib")")").rs"
+    done
+  fi
   log=$(mktemp)
   before=$(find "artifacts/$target" -type f | wc -l)
   cargo fuzz run -O --sanitizer "$sanitizer" "$target" "corpus/$target" -- \

@@ -200,36 +200,11 @@ fn three_hosts_all_answer_get_hosts() {
     assert_eq!(ids, expected);
 }
 
-/// Makes a project from a template with `new` and builds it once per test run; returns a
-/// copy of the artifact.
-fn build_template(kind: &str, name: &str, artifact: &str) -> std::path::PathBuf {
-    let root = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("ctl-{kind}"));
-    let _ = std::fs::remove_dir_all(&root);
-    std::fs::create_dir_all(&root).unwrap();
-    let run = |args: &[&str], dir: &std::path::Path| {
-        support::run_command(
-            std::process::Command::new(support::bin())
-                .args(args)
-                .current_dir(dir)
-                .env("WASH_KEYS", root.join("keys"))
-                .env("CARGO_TARGET_DIR", support::shared_build_cache())
-                .stdin(std::process::Stdio::null()),
-        )
-        .ok()
-    };
-    run(&["new", kind, name, "-y"], &root);
-    let built = run(&["build", "-o", "json"], &root.join(name)).json();
-    let path = std::path::PathBuf::from(built["artifacts"][0]["path"].as_str().unwrap());
-    let copy = root.join(artifact);
-    std::fs::copy(&path, &copy).unwrap();
-    copy
-}
-
 /// A signed HTTP component (the http template exports wasi:http/incoming-handler: the host
 /// spins on components without exports).
 fn http_component() -> &'static std::path::Path {
     static PATH: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
-    PATH.get_or_init(|| build_template("actor", "ctl-hello", "ctl_hello_s.wasm"))
+    PATH.get_or_init(|| support::build_template("actor", "ctl-hello", "ctl_hello_s.wasm"))
 }
 
 #[test]
@@ -491,7 +466,7 @@ fn events_stream_and_update_replaces_the_image() {
 /// The provider template, built into a provider archive.
 fn provider_archive() -> &'static std::path::Path {
     static PATH: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
-    PATH.get_or_init(|| build_template("provider", "ctl-prov", "ctl_prov.par.gz"))
+    PATH.get_or_init(|| support::build_template("provider", "ctl-prov", "ctl_prov.par.gz"))
 }
 
 #[test]

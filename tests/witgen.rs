@@ -316,6 +316,56 @@ fn compose(socket: &Path, plug: &Path) -> Vec<u8> {
         .expect("encodes and validates")
 }
 
+/// syn recurses per nesting level: unchecked, a file like these overflowed the stack
+/// (SIGSEGV, found by the trait_scanner fuzz target) instead of failing in one line.
+#[test]
+fn wit_refuses_source_nested_too_deeply_in_one_line() {
+    let sandbox = Sandbox::new();
+    let dir = sandbox.path().join("deep-api");
+    std::fs::create_dir_all(dir.join("src/inner")).unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"deep-api\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+         [package.metadata.wasmcloud]\nkind = \"interface\"\nnamespace = \"acme\"\n",
+    )
+    .unwrap();
+    let parens = format!(
+        "pub trait Api {{\n    fn f(&self) -> {}{};\n}}\n",
+        "(".repeat(50_000),
+        ")".repeat(50_000)
+    );
+    std::fs::write(dir.join("src/lib.rs"), parens).unwrap();
+    let run = run_in(&sandbox, &dir, &["wit"]).fails();
+    assert!(
+        run.error().starts_with("src/lib.rs:2:")
+            && run.error().contains("nested too deeply to read"),
+        "{}",
+        run.stderr
+    );
+    assert!(!dir.join("wit").exists());
+
+    // No brackets at all, in a module file: a chain of `!`.
+    std::fs::write(
+        dir.join("src/lib.rs"),
+        "pub mod inner;\npub trait Api {\n    fn f(&self) -> u32;\n}\n",
+    )
+    .unwrap();
+    let bangs = format!("pub const X: bool = {}true;\n", "!".repeat(100_000));
+    std::fs::write(dir.join("src/inner.rs"), bangs).unwrap();
+    let run = run_in(&sandbox, &dir, &["wit"]).fails();
+    assert!(
+        run.error().contains("src/inner.rs:1:") && run.error().contains("nested too deeply"),
+        "{}",
+        run.stderr
+    );
+
+    // Deep but under the limit: read (on the parser's own stack) and mapped as usual.
+    let nested = format!("pub const X: bool = {}true;\n", "!".repeat(3_000));
+    std::fs::write(dir.join("src/inner.rs"), nested).unwrap();
+    run_in(&sandbox, &dir, &["wit"]).ok();
+    assert!(dir.join("wit/deep-api.wit").exists());
+}
+
 #[test]
 fn wit_errors_are_one_line_with_a_location() {
     let sandbox = Sandbox::new();

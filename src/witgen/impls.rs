@@ -10,12 +10,15 @@ use crate::project::Project;
 
 /// The traits of `pkg` with no `impl ...::Trait for ...` anywhere under the project's `src/`
 /// (matched by the trait's name: the path it is written with is the user's choice). Files
-/// that do not parse are skipped: rustc reports them better.
+/// that do not parse (or nest too deeply to) are skipped: rustc reports them better.
 pub fn missing_impls(project: &Project, pkg: &Package) -> Vec<String> {
     let mut found = std::collections::BTreeSet::new();
     let mut macros = false;
-    visit_sources(&project.dir().join("src"), &mut |file| {
-        macros |= collect_impls(&file.items, &mut found);
+    let src = project.dir().join("src");
+    super::source::with_deep_stack(|| {
+        visit_sources(&src, &mut |file| {
+            macros |= collect_impls(&file.items, &mut found);
+        })
     });
     // An item-level macro may expand to the impls: then only rustc can tell.
     if macros {
@@ -42,7 +45,7 @@ fn visit_sources(dir: &Path, each: &mut dyn FnMut(&syn::File)) {
         {
             let parsed = std::fs::read_to_string(&path)
                 .ok()
-                .and_then(|text| syn::parse_file(&text).ok());
+                .and_then(|text| super::source::parse_file(&text).ok());
             if let Some(file) = parsed {
                 each(&file);
             }

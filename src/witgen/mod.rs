@@ -11,6 +11,7 @@ pub mod model;
 pub mod names;
 pub mod print;
 pub mod scan;
+pub mod source;
 pub mod sync;
 
 use std::path::PathBuf;
@@ -50,6 +51,11 @@ pub struct Generated {
 
 /// Scans an interface crate and prints its WIT, validated by wit-parser.
 pub fn generate(info: &CrateInfo) -> Result<Generated, WitgenError> {
+    // The scan and wit-parser both recurse over the nesting the source has.
+    source::with_deep_stack(|| generate_here(info))
+}
+
+fn generate_here(info: &CrateInfo) -> Result<Generated, WitgenError> {
     let package = scan::scan(info)?;
     let wit = print::wit_text(&package, info.package_name);
     validate(&wit, &format!("{}.wit", package.name)).map_err(|rendered| {

@@ -339,6 +339,31 @@ pub fn shared_build_cache() -> PathBuf {
     base.join("target")
 }
 
+/// Makes a project from a template with `new` and builds it once per test run; returns a
+/// copy of the artifact.
+pub fn build_template(kind: &str, name: &str, artifact: &str) -> std::path::PathBuf {
+    let root = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("template-{name}"));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let run = |args: &[&str], dir: &std::path::Path| {
+        run_command(
+            std::process::Command::new(bin())
+                .args(args)
+                .current_dir(dir)
+                .env("WASH_KEYS", root.join("keys"))
+                .env("CARGO_TARGET_DIR", shared_build_cache())
+                .stdin(std::process::Stdio::null()),
+        )
+        .ok()
+    };
+    run(&["new", kind, name, "-y"], &root);
+    let built = run(&["build", "-o", "json"], &root.join(name)).json();
+    let path = std::path::PathBuf::from(built["artifacts"][0]["path"].as_str().unwrap());
+    let copy = root.join(artifact);
+    std::fs::copy(&path, &copy).unwrap();
+    copy
+}
+
 /// The bytes of `tests/fixtures/hello-component`, a real component built by cargo: a main
 /// core module and the WASI adapter's shim modules nested in one component.
 pub fn hello_component() -> &'static [u8] {

@@ -216,8 +216,8 @@ impl<'a> Scanner<'a> {
         })?;
         let file_index = self.files.len();
         self.files.push(self.display(path));
-        let file = syn::parse_file(&text)
-            .map_err(|e| err_at(&self.files[file_index], e.span(), e.to_string()))?;
+        let file = super::source::parse_file(&text)
+            .map_err(|e| err_at(&self.files[file_index], e.span, e.message))?;
         // Where `mod x;` looks for `x.rs`: beside lib.rs/mod.rs, else in a folder named
         // after this file.
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
