@@ -49,6 +49,39 @@ fn kill_points(whole: Duration) -> impl Iterator<Item = Duration> {
     (0..KILLS).map(move |i| whole.mul_f64(1.2 * i as f64 / (KILLS - 1) as f64))
 }
 
+/// What a killed run left at its destination.
+enum Left {
+    /// What was there before the run (or nothing, if nothing was).
+    Old,
+    /// The run's complete output.
+    New,
+}
+
+/// Kills a run of `command(i)` at each kill point of `whole`, asks `left(i)` what it left
+/// (which fails the test on anything but the old or the new whole file), checks `dir` for
+/// temporary files, and that both outcomes were seen: the spread really did stop some runs
+/// before the end and let others finish.
+fn kill_anywhere(
+    whole: Duration,
+    dir: &Path,
+    mut command: impl FnMut(usize) -> Command,
+    mut left: impl FnMut(usize, Duration) -> Left,
+) {
+    let (mut old, mut new) = (0, 0);
+    for (i, delay) in kill_points(whole).enumerate() {
+        kill_after(command(i), delay);
+        match left(i, delay) {
+            Left::Old => old += 1,
+            Left::New => new += 1,
+        }
+        assert_no_temporary_files(dir);
+    }
+    assert!(
+        old > 0 && new > 0,
+        "old {old}, new {new} (whole run {whole:?})"
+    );
+}
+
 /// No file of ours is left being written in `dir`.
 #[track_caller]
 fn assert_no_temporary_files(dir: &Path) {
@@ -88,24 +121,22 @@ fn claims_sign_killed_anywhere_leaves_the_old_file_or_the_new_one() {
     };
     let whole = duration_of(sign_as("first"));
     let mut current = "first".to_string();
-    let (mut old, mut new) = (0, 0);
-    for (i, delay) in kill_points(whole).enumerate() {
-        let name = format!("run{i}");
-        kill_after(sign_as(&name), delay);
-        let found = signed_name(&dest);
-        if found == name {
-            new += 1;
-        } else {
-            assert_eq!(found, current, "after a kill at {delay:?}");
-            old += 1;
-        }
-        current = found;
-        assert_no_temporary_files(sandbox.path());
-    }
-    // The spread really did stop some runs before the end and let others finish.
-    assert!(
-        old > 0 && new > 0,
-        "old {old}, new {new} (whole run {whole:?})"
+    let run_name = |i: usize| format!("run{i}");
+    kill_anywhere(
+        whole,
+        sandbox.path(),
+        |i| sign_as(&run_name(i)),
+        |i, delay| {
+            let found = signed_name(&dest);
+            let left = if found == run_name(i) {
+                Left::New
+            } else {
+                assert_eq!(found, current, "after a kill at {delay:?}");
+                Left::Old
+            };
+            current = found;
+            left
+        },
     );
 }
 
@@ -119,28 +150,26 @@ fn keys_gen_killed_anywhere_leaves_no_key_or_a_whole_private_one() {
         cmd
     };
     let whole = duration_of(gen("first"));
-    let (mut absent, mut whole_keys) = (0, 0);
-    for (i, delay) in kill_points(whole).enumerate() {
-        let name = format!("k{i}");
-        kill_after(gen(&name), delay);
-        let path = sandbox.keys().join(format!("{name}_account.nk"));
-        match std::fs::read_to_string(&path) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => absent += 1,
-            Ok(seed) => {
-                sign::keys::Key::from_seed(&seed)
-                    .unwrap_or_else(|e| panic!("a part of a seed after {delay:?}: {e}"));
-                use std::os::unix::fs::PermissionsExt;
-                let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-                assert_eq!(mode, 0o600);
-                whole_keys += 1;
+    let key_name = |i: usize| format!("k{i}");
+    kill_anywhere(
+        whole,
+        &sandbox.keys(),
+        |i| gen(&key_name(i)),
+        |i, delay| {
+            let path = sandbox.keys().join(format!("{}_account.nk", key_name(i)));
+            match std::fs::read_to_string(&path) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Left::Old,
+                Ok(seed) => {
+                    sign::keys::Key::from_seed(&seed)
+                        .unwrap_or_else(|e| panic!("a part of a seed after {delay:?}: {e}"));
+                    use std::os::unix::fs::PermissionsExt;
+                    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+                    assert_eq!(mode, 0o600);
+                    Left::New
+                }
+                Err(e) => panic!("{e}"),
             }
-            Err(e) => panic!("{e}"),
-        }
-        assert_no_temporary_files(&sandbox.keys());
-    }
-    assert!(
-        absent > 0 && whole_keys > 0,
-        "absent {absent}, whole {whole_keys}"
+        },
     );
 }
 
@@ -188,24 +217,24 @@ fn build_killed_in_its_output_step_leaves_the_old_component_or_the_new_one() {
     let whole = duration_of(build());
     assert_eq!(revision(&output), 1);
     let mut current = 1;
-    let (mut old, mut new) = (0, 0);
-    for (i, delay) in kill_points(whole).enumerate() {
-        let rev = i + 2;
-        set_revision(rev);
-        kill_after(build(), delay);
-        let found = revision(&output) as usize;
-        if found == rev {
-            new += 1;
-        } else {
-            assert_eq!(found, current, "after a kill at {delay:?}");
-            old += 1;
-        }
-        current = found;
-        assert_no_temporary_files(output.parent().unwrap());
-    }
-    assert!(
-        old > 0 && new > 0,
-        "old {old}, new {new} (whole run {whole:?})"
+    kill_anywhere(
+        whole,
+        output.parent().unwrap(),
+        |i| {
+            set_revision(i + 2);
+            build()
+        },
+        |i, delay| {
+            let found = revision(&output) as usize;
+            let left = if found == i + 2 {
+                Left::New
+            } else {
+                assert_eq!(found, current, "after a kill at {delay:?}");
+                Left::Old
+            };
+            current = found;
+            left
+        },
     );
 }
 
@@ -227,22 +256,24 @@ fn server_crash_pull_killed_anywhere_leaves_the_old_file_or_the_whole_artifact()
     };
     std::fs::remove_file(&dest).ok();
     let whole = duration_of(pull());
-    let (mut kept, mut pulled) = (0, 0);
-    for delay in kill_points(whole) {
-        std::fs::write(&dest, &old).unwrap();
-        kill_after(pull(), delay);
-        let now = std::fs::read(&dest).unwrap();
-        if now == old {
-            kept += 1;
-        } else {
+    kill_anywhere(
+        whole,
+        sandbox.path(),
+        |_| {
+            std::fs::write(&dest, &old).unwrap();
+            pull()
+        },
+        |_, delay| {
+            let now = std::fs::read(&dest).unwrap();
+            if now == old {
+                return Left::Old;
+            }
             assert!(
                 now == expected,
                 "after a kill at {delay:?}: {} bytes, neither file",
                 now.len()
             );
-            pulled += 1;
-        }
-        assert_no_temporary_files(sandbox.path());
-    }
-    assert!(kept > 0 && pulled > 0, "kept {kept}, pulled {pulled}");
+            Left::New
+        },
+    );
 }

@@ -227,6 +227,7 @@ fn server_ctl_events_reconnect_after_a_nats_restart_and_end_with_one_line_when_i
         .read_to_string(&mut stderr)
         .unwrap();
     assert_eq!(status.code(), Some(1), "{stderr}");
+    support::assert_no_secrets_in("ctl events on stderr", &stderr, false);
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines.len(), 1, "{stderr}");
     // `-o json`: the error is one JSON line too.

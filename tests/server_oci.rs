@@ -522,6 +522,152 @@ fn digest_mismatches_leave_no_file() {
     assert_eq!(sandbox.entries(), before, "a partial file was left");
 }
 
+/// A registry behind a bearer-token challenge: the tool trades the credentials for a token
+/// and pushes and pulls with it; neither the token nor the password is ever printed, with
+/// `-v` or in errors (the suite-wide scan of every run, and here by name).
+#[test]
+fn a_bearer_token_registry_works_and_its_token_is_never_printed() {
+    let registry = Registry::start();
+    let gate = support::BearerGate::start(registry.port, "carol", "gate-pass-7f3a");
+    let sandbox = Sandbox::new();
+    let file = sandbox.write("hello.wasm", support::hello_component());
+    let reference = format!("{}/wasm/gated:1.0.0", gate.host());
+    let creds = ["-u", "carol", "-p", "gate-pass-7f3a"];
+    let mut push = vec!["-vv", "push", &reference, s(&file)];
+    push.extend(creds);
+    let pushed = sandbox.run(&push).ok();
+    let mut pull = vec!["-vv", "pull", &reference, "--destination", "back.wasm"];
+    pull.extend(creds);
+    let pulled = sandbox.run(&pull).ok();
+    assert_eq!(
+        std::fs::read(sandbox.file("back.wasm")).unwrap(),
+        support::hello_component()
+    );
+    for run in [&pushed, &pulled] {
+        let all = format!("{}{}", run.stdout, run.stderr);
+        assert!(
+            !all.contains(&gate.token) && !all.contains("gate-pass-7f3a"),
+            "{all}"
+        );
+    }
+
+    // Without credentials, and with wrong ones: one line, no secret in it.
+    let run = sandbox.run(&["push", &reference, s(&file)]).fails();
+    assert!(
+        run.error().contains("credentials") || run.error().contains("401"),
+        "{}",
+        run.stderr
+    );
+    let run = sandbox
+        .run(&[
+            "pull",
+            &reference,
+            "--destination",
+            "x.wasm",
+            "-u",
+            "carol",
+            "-p",
+            "wrong-pass",
+        ])
+        .fails();
+    assert!(
+        run.error().contains("refused the credentials"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains(&gate.token), "{}", run.stderr);
+    assert!(!sandbox.file("x.wasm").exists());
+}
+
+/// A provider archive in a registry (put there by skopeo from a hand-made OCI layout, past
+/// our own push's checks) with an entry leading out of the directory: `pull` refuses it
+/// after the digest checks and before it lands, so nothing that unpacks it later can be led
+/// astray.
+#[test]
+fn a_pulled_provider_archive_with_an_escaping_entry_leaves_no_file() {
+    use cargo_wasmcloud::oci::artifact::{PAR_CONFIG_MEDIA_TYPE, PAR_LAYER_MEDIA_TYPE};
+    let registry = Registry::start();
+    let sandbox = Sandbox::new();
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut good = tar::Header::new_gnu();
+    good.set_size(4);
+    good.set_mode(0o644);
+    good.set_cksum();
+    builder
+        .append_data(&mut good, "x86_64-linux.bin", &b"\x7fELF"[..])
+        .unwrap();
+    // A raw header: the tar crate's own path setters refuse this name.
+    let mut evil = tar::Header::new_old();
+    evil.as_old_mut().name[..11].copy_from_slice(b"../evil.bin");
+    evil.set_size(4);
+    evil.set_mode(0o644);
+    evil.set_cksum();
+    builder.append(&evil, &b"evil"[..]).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &builder.into_inner().unwrap()).unwrap();
+    let layer = gz.finish().unwrap();
+
+    let layout = sandbox.path().join("layout");
+    std::fs::create_dir_all(layout.join("blobs/sha256")).unwrap();
+    let blob = |bytes: &[u8]| {
+        let hex = data_encoding::HEXLOWER.encode(&sha256(bytes));
+        std::fs::write(layout.join("blobs/sha256").join(&hex), bytes).unwrap();
+        serde_json::json!({ "digest": format!("sha256:{hex}"), "size": bytes.len() })
+    };
+    let mut config = blob(b"{}");
+    config["mediaType"] = PAR_CONFIG_MEDIA_TYPE.into();
+    let mut layer_desc = blob(&layer);
+    layer_desc["mediaType"] = PAR_LAYER_MEDIA_TYPE.into();
+    let manifest_type = "application/vnd.oci.image.manifest.v1+json";
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": manifest_type,
+        "config": config,
+        "layers": [layer_desc],
+    }))
+    .unwrap();
+    let mut manifest_desc = blob(&manifest);
+    manifest_desc["mediaType"] = manifest_type.into();
+    manifest_desc["annotations"] =
+        serde_json::json!({ "org.opencontainers.image.ref.name": "evil" });
+    std::fs::write(
+        layout.join("oci-layout"),
+        r#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        layout.join("index.json"),
+        serde_json::to_vec(
+            &serde_json::json!({ "schemaVersion": 2, "manifests": [manifest_desc] }),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let reference = format!("{}/providers/evil:0.1.0", registry.host());
+    skopeo(&[
+        "copy",
+        "--dest-tls-verify=false",
+        &format!("oci:{}:evil", layout.display()),
+        &format!("docker://{reference}"),
+    ])
+    .ok();
+
+    let before = sandbox.entries();
+    let run = sandbox
+        .run(&["pull", &reference, "--destination", "evil.par.gz"])
+        .fails();
+    assert!(
+        run.error().contains("../evil.bin") && run.error().contains("not a plain file name"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        sandbox.entries(),
+        before,
+        "the archive, or part of it, was left"
+    );
+}
+
 /// Progress bars draw on a terminal (a real pty made by `script`) and nowhere else.
 #[test]
 fn progress_shows_on_a_terminal_only() {

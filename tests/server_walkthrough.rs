@@ -265,6 +265,7 @@ fn dev_rebuilds_and_updates_the_running_actor() {
         .expect("dev exits after Ctrl-C");
     reader.join().unwrap();
     assert!(status.success(), "{status}: {}", shown());
+    support::assert_no_secrets_in("dev's log", &shown(), false);
     assert!(shown().contains("Stopped devhello"), "{}", shown());
     let inventory = lattice
         .run(

@@ -635,3 +635,22 @@ fn rust_syntax_errors_are_located() {
     let err = wit_of("pub trait Api {\n    fn f(&self\n}").unwrap_err();
     assert!(err.starts_with("src/lib.rs:"), "{err}");
 }
+
+/// Doc comments are copied into the WIT; what wit-parser refuses even in a comment
+/// (control codes, bidirectional overrides) becomes U+FFFD, and a `\n` in a `#[doc]`
+/// string starts a new comment line rather than WIT text.
+#[test]
+fn doc_text_wit_refuses_is_replaced_and_cannot_escape_its_comment() {
+    let src = "/// Bell \u{7} and \u{202e}override.\n#[doc = \"two\\ninterface evil {}\"]\npub trait Api {\n    fn ping(&self);\n}\n";
+    let wit = wit_of(src).unwrap();
+    assert!(
+        wit.contains("/// Bell \u{fffd} and \u{fffd}override."),
+        "{wit}"
+    );
+    assert!(wit.contains("/// interface evil {}"), "{wit}");
+    assert!(
+        !wit.lines()
+            .any(|l| l.trim_start().starts_with("interface evil")),
+        "{wit}"
+    );
+}

@@ -184,7 +184,7 @@ pub fn package_settings(data: &[u8]) {
 static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
 
 /// The trait scanner (Rust source → WIT package) on arbitrary source text, and the WIT it
-/// prints for whatever it accepts.
+/// prints for whatever it accepts, which must parse (wit-parser).
 pub fn trait_scanner(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
@@ -204,8 +204,8 @@ pub fn trait_scanner(data: &[u8]) {
         version: Some("0.1.0"),
         namespace: "fuzz",
     };
-    if let Ok(package) = witgen::scan::scan(&info) {
-        let _ = witgen::print::wit_text(&package, "fuzzed-api");
+    if let Err(e @ witgen::WitgenError::InvalidWit { .. }) = witgen::generate(&info) {
+        panic!("{e}");
     }
 }
 

@@ -183,6 +183,13 @@ impl CtlConnArgs {
         Ok(cargo_wasmcloud::ctl::Lattice::connect(&self.options())?)
     }
 
+    /// For commands that stay connected: reconnects, and notices a lost server while idle.
+    pub fn connect_watching(&self) -> anyhow::Result<cargo_wasmcloud::ctl::Lattice> {
+        Ok(cargo_wasmcloud::ctl::Lattice::connect_watching(
+            &self.options(),
+        )?)
+    }
+
     pub fn options(&self) -> cargo_wasmcloud::ctl::CtlOptions {
         cargo_wasmcloud::ctl::CtlOptions {
             host: self.ctl_host.clone(),

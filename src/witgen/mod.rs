@@ -56,7 +56,7 @@ pub fn generate(info: &CrateInfo) -> Result<Generated, WitgenError> {
 }
 
 fn generate_here(info: &CrateInfo) -> Result<Generated, WitgenError> {
-    let package = scan::scan(info)?;
+    let package = scan::scan_here(info)?;
     let wit = print::wit_text(&package, info.package_name);
     validate(&wit, &format!("{}.wit", package.name)).map_err(|rendered| {
         WitgenError::InvalidWit {

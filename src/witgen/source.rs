@@ -304,6 +304,12 @@ mod tests {
         ("generics with commas", |n| {
             format!("type T = {}u8{};", "Map<u8, ".repeat(n), ">".repeat(n))
         }),
+        ("bare angle brackets", |n| {
+            format!("fn f(x: Vec<{}u8>) {{}}", "<".repeat(n))
+        }),
+        ("qualified paths", |n| {
+            format!("type T = {}u8;", "<u8 as ".repeat(n))
+        }),
         ("fn pointers", |n| {
             format!("type T = {}u8;", "fn() -> ".repeat(n))
         }),

@@ -221,21 +221,24 @@ fn prints_seeds_on_request(args: &[String]) -> bool {
 #[track_caller]
 fn assert_no_secrets(args: &[String], run: &Run) {
     for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
-        if !prints_seeds_on_request(args) {
-            let seeds = seeds_in(text);
-            assert!(
-                seeds.is_empty(),
-                "`{}` printed a seed on {stream}: {text}",
-                args.join(" ")
-            );
-        }
-        for secret in SECRETS.lock().unwrap().iter() {
-            assert!(
-                !text.contains(secret.as_str()),
-                "`{}` printed a registered secret on {stream}: {text}",
-                args.join(" ")
-            );
-        }
+        let what = format!("`{}` on {stream}", args.join(" "));
+        assert_no_secrets_in(&what, text, prints_seeds_on_request(args));
+    }
+}
+
+/// The same check for output a test collected itself, from a long-running child (`dev`,
+/// `ctl events`) that does not go through [`run_command`].
+#[track_caller]
+pub fn assert_no_secrets_in(what: &str, text: &str, seeds_asked_for: bool) {
+    if !seeds_asked_for {
+        let seeds = seeds_in(text);
+        assert!(seeds.is_empty(), "{what} printed a seed: {text}");
+    }
+    for secret in SECRETS.lock().unwrap().iter() {
+        assert!(
+            !text.contains(secret.as_str()),
+            "{what} printed a registered secret: {text}"
+        );
     }
 }
 
@@ -1497,4 +1500,115 @@ fn proxy_connection(
         }
     }
     let _ = to.shutdown(std::net::Shutdown::Write);
+}
+
+/// A loopback front for a registry that wants a bearer token, as hosted registries do
+/// (Docker Hub, GHCR, ...). docker-registry's own token auth needs a token service signed by
+/// a certificate, which this machine has no package for, so the gate plays both: `/token`
+/// trades the right basic credentials for `token`, and a connection whose first request
+/// carries `Bearer token` is passed through to the real registry (later requests on it are
+/// not looked at). Any other request gets the 401 challenge naming the realm.
+pub struct BearerGate {
+    pub port: u16,
+    pub token: String,
+}
+
+impl BearerGate {
+    pub fn start(upstream: u16, user: &str, password: &str) -> BearerGate {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the gate");
+        let port = listener.local_addr().unwrap().port();
+        let mut random = [0u8; 16];
+        std::fs::File::open("/dev/urandom")
+            .and_then(|mut f| f.read_exact(&mut random))
+            .expect("random bytes");
+        let token = format!("gate-token-{}", data_encoding::HEXLOWER.encode(&random));
+        register_secret(&token);
+        register_secret(password);
+        let basic = data_encoding::BASE64.encode(format!("{user}:{password}").as_bytes());
+        let shared = std::sync::Arc::new((basic, token.clone()));
+        // The threads end with the test process.
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let shared = shared.clone();
+                std::thread::spawn(move || {
+                    let (basic, token) = &*shared;
+                    gate_connection(client, upstream, port, basic, token)
+                });
+            }
+        });
+        BearerGate { port, token }
+    }
+
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+fn gate_connection(mut client: TcpStream, upstream: u16, port: u16, basic: &str, token: &str) {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match client.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    let text = String::from_utf8_lossy(&head).into_owned();
+    let path = text.split_whitespace().nth(1).unwrap_or("");
+    let authorization = text
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("authorization")
+                .then(|| value.trim().to_string())
+        })
+        .unwrap_or_default();
+    let answer = |client: &mut TcpStream, status: &str, extra: &str, body: &str| {
+        let _ = write!(
+            client,
+            "HTTP/1.1 {status}\r\n{extra}Content-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+    };
+    if path.starts_with("/token") {
+        if authorization == format!("Basic {basic}") {
+            let body =
+                format!(r#"{{"token":"{token}","access_token":"{token}","expires_in":300}}"#);
+            answer(&mut client, "200 OK", "", &body);
+        } else {
+            answer(
+                &mut client,
+                "401 Unauthorized",
+                "",
+                r#"{"details":"bad credentials"}"#,
+            );
+        }
+        return;
+    }
+    if authorization == format!("Bearer {token}") {
+        let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+            return;
+        };
+        if server.write_all(&head).is_err() {
+            return;
+        }
+        let (mut from, mut to) = (server.try_clone().unwrap(), client.try_clone().unwrap());
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut from, &mut to);
+            let _ = to.shutdown(std::net::Shutdown::Write);
+        });
+        let _ = std::io::copy(&mut client, &mut server);
+        let _ = server.shutdown(std::net::Shutdown::Write);
+        return;
+    }
+    let challenge = format!(
+        "WWW-Authenticate: Bearer realm=\"http://127.0.0.1:{port}/token\",service=\"gate\"\r\n"
+    );
+    answer(
+        &mut client,
+        "401 Unauthorized",
+        &challenge,
+        r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#,
+    );
 }

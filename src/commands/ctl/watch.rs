@@ -23,7 +23,7 @@ pub fn run_health(provider_id: String, conn: &CtlConnArgs, out: &Output) -> anyh
 }
 
 pub fn run_events(types: Vec<String>, conn: &CtlConnArgs, out: &Output) -> anyhow::Result<()> {
-    let lattice = cargo_wasmcloud::ctl::Lattice::connect_watching(&conn.options())?;
+    let lattice = conn.connect_watching()?;
     lattice.watch_events(&types, &mut |event| {
         let text = format!(
             "{} {} {} {}",

@@ -30,8 +30,14 @@ pub struct CrateInfo<'a> {
     pub namespace: &'a str,
 }
 
-/// Scans the crate at `info.lib_path` into a package.
+/// Scans the crate at `info.lib_path` into a package (on a thread with stack enough for
+/// any source that `source::parse_file` accepts).
 pub fn scan(info: &CrateInfo) -> Result<Package, WitgenError> {
+    super::source::with_deep_stack(|| scan_here(info))
+}
+
+/// [`scan`] on the current thread, for callers already on a deep stack.
+pub(super) fn scan_here(info: &CrateInfo) -> Result<Package, WitgenError> {
     let mut scanner = Scanner::new(info);
     scanner.load_module(info.lib_path, Vec::new(), true)?;
     scanner.run()
@@ -98,7 +104,7 @@ fn err_at(file: &str, span: Span, message: impl Into<String>) -> WitgenError {
 
 /// The doc comment lines of an item.
 fn docs(attrs: &[syn::Attribute]) -> Vec<String> {
-    let mut lines = Vec::new();
+    let mut lines: Vec<String> = Vec::new();
     for attr in attrs {
         if !attr.path().is_ident("doc") {
             continue;
@@ -110,12 +116,8 @@ fn docs(attrs: &[syn::Attribute]) -> Vec<String> {
             }) = &nv.value
             {
                 for line in s.value().split('\n') {
-                    lines.push(
-                        line.strip_prefix(' ')
-                            .unwrap_or(line)
-                            .trim_end()
-                            .to_string(),
-                    );
+                    let line = line.strip_prefix(' ').unwrap_or(line).trim_end();
+                    lines.push(line.chars().map(printable_in_wit).collect());
                 }
             }
         }
@@ -124,6 +126,27 @@ fn docs(attrs: &[syn::Attribute]) -> Vec<String> {
         lines.pop();
     }
     lines
+}
+
+/// `c`, or U+FFFD where wit-parser refuses it even in a comment: control codes but tab,
+/// bidirectional overrides (CVE-2021-42574) and the deprecated code points it lists.
+/// (Found by the trait_scanner fuzz target: a doc comment with U+0001 made unparsable WIT.)
+fn printable_in_wit(c: char) -> char {
+    match c {
+        '\t' => c,
+        '\u{202a}'..='\u{202e}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{149}'
+        | '\u{673}'
+        | '\u{f77}'
+        | '\u{f79}'
+        | '\u{17a3}'
+        | '\u{17a4}'
+        | '\u{17b4}'
+        | '\u{17b5}' => char::REPLACEMENT_CHARACTER,
+        c if c.is_control() => char::REPLACEMENT_CHARACTER,
+        c => c,
+    }
 }
 
 fn is_pub(vis: &syn::Visibility) -> bool {
