@@ -548,6 +548,13 @@ fn bad_wasm_inputs_fail_cleanly() {
     sign_fails(&sandbox, &component[..component.len() / 2], "truncated");
     sign_fails(&sandbox, &component[..6], "truncated");
     sign_fails(&sandbox, b"\0asm\x07\x00\x00\x00", "unsupported version");
+    // A custom section named in bytes that are not UTF-8 (a fuzz finding): hosts refuse the
+    // module, so signing it would only hide the fault.
+    let not_utf8 = std::fs::read(
+        support::fixtures_dir().join("fuzz/wasm_file_plan/custom-section-name-not-utf8.wasm"),
+    )
+    .unwrap();
+    sign_fails(&sandbox, &not_utf8, "name that is not UTF-8");
 
     for (input, expect) in [
         (&b""[..], "empty"),

@@ -217,6 +217,15 @@ impl Planner<'_> {
                         "custom section name at offset {offset} overruns its section"
                     )));
                 }
+                // Hosts (wasmparser) refuse such a module; so does signing it.
+                let name_end = name_start + u64::from(name_len);
+                if !bytes_are_utf8(self.file, name_start, name_end)
+                    .map_err(|e| WasmError::Malformed(e.to_string()))?
+                {
+                    return Err(WasmError::Malformed(format!(
+                        "the custom section at offset {offset} has a name that is not UTF-8"
+                    )));
+                }
                 let name = if name_len as usize <= JWT_SECTION.len() {
                     self.read(name_start, name_len as usize, payload_end)?
                 } else {
@@ -295,6 +304,27 @@ pub struct FileSection {
     pub data_start: u64,
 }
 
+/// Whether bytes `start..end` of `file` are UTF-8, read in pieces of 64 KiB (a name may
+/// be as long as its section); a character cut at a piece's end is carried into the next.
+fn bytes_are_utf8(file: &File, mut at: u64, end: u64) -> std::io::Result<bool> {
+    let mut carried: Vec<u8> = Vec::new();
+    while at < end {
+        let n = (end - at).min(64 << 10) as usize;
+        let mut piece = std::mem::take(&mut carried);
+        let from = piece.len();
+        piece.resize(from + n, 0);
+        file.read_exact_at(&mut piece[from..], at)?;
+        at += n as u64;
+        if let Err(e) = std::str::from_utf8(&piece) {
+            if e.error_len().is_some() {
+                return Ok(false);
+            }
+            carried = piece[e.valid_up_to()..].to_vec();
+        }
+    }
+    Ok(carried.is_empty())
+}
+
 impl FileSection {
     /// Whether this custom section's name is UTF-8 (read in pieces: a name may be as long
     /// as its section). Errors when the name does not fit in the section.
@@ -312,29 +342,12 @@ impl FileSection {
         file.read_exact_at(&mut name_head[..name_head_len], payload)
             .map_err(|e| malformed(&e.to_string()))?;
         let (name_len, used) = read_uleb32(&name_head[..name_head_len], 0)?;
-        let mut at = payload + used as u64;
+        let at = payload + used as u64;
         let name_end = at + u64::from(name_len);
         if name_end > self.end {
             return Err(malformed("its name runs past its end"));
         }
-        // Pieces of 64 KiB; a character cut at a piece's end is carried into the next.
-        let mut carried: Vec<u8> = Vec::new();
-        while at < name_end {
-            let n = (name_end - at).min(64 << 10) as usize;
-            let mut piece = std::mem::take(&mut carried);
-            let from = piece.len();
-            piece.resize(from + n, 0);
-            file.read_exact_at(&mut piece[from..], at)
-                .map_err(|e| malformed(&e.to_string()))?;
-            at += n as u64;
-            if let Err(e) = std::str::from_utf8(&piece) {
-                if e.error_len().is_some() {
-                    return Ok(false);
-                }
-                carried = piece[e.valid_up_to()..].to_vec();
-            }
-        }
-        Ok(carried.is_empty())
+        bytes_are_utf8(file, at, name_end).map_err(|e| malformed(&e.to_string()))
     }
 
     /// The data of this section, if it is a custom one called `name` of at most `max` bytes.
