@@ -111,10 +111,11 @@ fn components_on(
     args.extend(["get", "inventory", &host.id, "-o", "json"].map(String::from));
     let out = run_once(&args, cwd)?;
     let json: serde_json::Value = serde_json::from_str(&out).map_err(|e| e.to_string())?;
-    json["components"]
+    // `get inventory HOST -o json` answers in the same shape as for all hosts.
+    json["inventories"][0]["components"]
         .as_array()
         .map(Vec::len)
-        .ok_or_else(|| format!("no components in {json}"))
+        .ok_or_else(|| "no component list in the answer".to_string())
 }
 
 fn load(base: &[&str], cwd: &std::path::Path, hosts: [&support::TestHost; 3]) {
