@@ -234,6 +234,12 @@ impl<'a> Iterator for Sections<'a> {
                         "custom section name at offset {offset} overruns its section"
                     )));
                 }
+                // Hosts (wasmparser) refuse such a module; the file planner does too.
+                if std::str::from_utf8(&payload[used..used + name_len as usize]).is_err() {
+                    return Err(WasmError::Malformed(format!(
+                        "the custom section at offset {offset} has a name that is not UTF-8"
+                    )));
+                }
             }
             self.pos = end;
             Ok(Section {
@@ -502,6 +508,10 @@ mod tests {
         let bad = hex("0061736d01000000 00 02 09 6a");
         assert!(streamed(&bad).is_err());
         assert!(canonical_len(&bad).is_err());
+        // A custom section whose name is not UTF-8 (the file planner refuses it too).
+        let bad = hex("0061736d01000000 00 03 02 ee61");
+        assert!(streamed(&bad).is_err());
+        assert!(canonical_bytes(&bad).is_err());
     }
 
     /// A token's section name and data.

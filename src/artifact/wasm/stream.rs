@@ -73,10 +73,13 @@ pub fn stream_canonical<E: From<WasmError> + From<io::Error>>(
                     return Err(truncated(u64::from(name_len_bytes) + name.len() as u64).into());
                 }
                 copied = head_len;
-                let drop = matches!(
-                    std::str::from_utf8(&name),
-                    Ok(JWT_SECTION | LEGACY_JWT_SECTION)
-                );
+                let Ok(name_text) = std::str::from_utf8(&name) else {
+                    return Err(WasmError::Malformed(format!(
+                        "the custom section at offset {payload_start} has a name that is not UTF-8"
+                    ))
+                    .into());
+                };
+                let drop = matches!(name_text, JWT_SECTION | LEGACY_JWT_SECTION);
                 if drop {
                     let rest = u64::from(size) - head_len;
                     let skipped = io::copy(&mut input.take(rest), &mut io::sink())?;
