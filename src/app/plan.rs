@@ -70,18 +70,12 @@ fn glue_packages(app: &Application, krate: &str) -> (Vec<String>, Vec<String>) {
     let Ok(members) = app.pipeline.ws.projects() else {
         return Default::default();
     };
-    let canonical = |p: &std::path::Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
     let packages = |names: &[String]| -> Vec<String> {
         names
             .iter()
             .filter_map(|name| {
-                let dep = project
-                    .path_dependencies
-                    .iter()
-                    .find(|d| d.package == *name || d.crate_ident == name.replace('-', "_"))?;
-                let iface = members
-                    .iter()
-                    .find(|m| canonical(m.dir()) == canonical(&dep.dir))?;
+                let dep = project.path_dependency(name)?;
+                let iface = members.iter().find(|m| m.is_in(&dep.dir))?;
                 let generated =
                     crate::witgen::sync::generate_interface(iface, &app.pipeline.ws.root).ok()?;
                 Some(format!(

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::{CtlConnArgs, KeyDirArgs};
 use crate::output::Output;
 use cargo_wasmcloud::doctor::{self, Status};
-use cargo_wasmcloud::oci::RegistryOptions;
+use cargo_wasmcloud::oci::{Password, RegistryOptions};
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
@@ -29,7 +29,7 @@ pub struct DoctorArgs {
         hide_env_values = true,
         requires = "user"
     )]
-    password: Option<String>,
+    password: Option<Password>,
 
     #[command(flatten)]
     dir: KeyDirArgs,

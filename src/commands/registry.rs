@@ -6,7 +6,7 @@ use std::sync::Arc;
 use clap::Args;
 
 use crate::output::{Format, Output};
-use cargo_wasmcloud::oci::{Progress, RegistryOptions};
+use cargo_wasmcloud::oci::{Password, Progress, RegistryOptions};
 
 #[derive(Debug, Clone, Args)]
 pub struct RegistryArgs {
@@ -16,7 +16,7 @@ pub struct RegistryArgs {
 
     /// Registry password (with --user)
     #[arg(short = 'p', long, env = "WASH_REG_PASSWORD", hide_env_values = true)]
-    pub password: Option<String>,
+    pub password: Option<Password>,
 
     /// Use plain HTTP (loopback registries use it anyway, as Docker does)
     #[arg(long)]

@@ -64,11 +64,42 @@ pub enum OciError {
     Io { path: String, source: io::Error },
 }
 
+/// A registry password. Its `Debug` shows no characters of it, so no `{:?}` of options
+/// or arguments (logs, panics, `-vv` detail) can print it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    pub fn new(text: impl Into<String>) -> Self {
+        Password(text.into())
+    }
+
+    /// The password itself, for the one place that sends it.
+    pub fn reveal(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(<hidden>)")
+    }
+}
+
+/// So clap reads it like any string flag.
+impl std::str::FromStr for Password {
+    type Err = std::convert::Infallible;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(Password::new(text))
+    }
+}
+
 /// How to talk to a registry.
 #[derive(Debug, Clone, Default)]
 pub struct RegistryOptions {
     pub user: Option<String>,
-    pub password: Option<String>,
+    pub password: Option<Password>,
     /// Plain HTTP for every registry (loopback registries use HTTP anyway).
     pub insecure: bool,
     pub allow_latest: bool,
@@ -134,7 +165,10 @@ fn client_for(reference: &Reference, opts: &RegistryOptions) -> Result<Client, O
 fn auth_for(reference: &Reference, opts: &RegistryOptions) -> Result<RegistryAuth, OciError> {
     match (&opts.user, &opts.password) {
         (Some(user), Some(password)) => {
-            return Ok(RegistryAuth::Basic(user.clone(), password.clone()))
+            return Ok(RegistryAuth::Basic(
+                user.clone(),
+                password.reveal().to_string(),
+            ))
         }
         (Some(_), None) | (None, Some(_)) => {
             return Err(OciError::Unsupported(
@@ -865,6 +899,19 @@ async fn download(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_of_options_hides_the_password() {
+        let opts = RegistryOptions {
+            user: Some("alice".into()),
+            password: "hunter2-secret".parse().ok(),
+            ..Default::default()
+        };
+        let shown = format!("{opts:?} {opts:#?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("alice"), "{shown}");
+        assert_eq!(opts.password.unwrap().reveal(), "hunter2-secret");
+    }
 
     #[test]
     fn references_follow_wash_rules() {

@@ -289,7 +289,9 @@ fn pull_plug(ws: &Workspace, reference: &str, digest: &str) -> Result<PathBuf, S
     let parsed = crate::oci::parse_reference(reference, true).map_err(|e| e.to_string())?;
     let options = crate::oci::RegistryOptions {
         user: std::env::var("WASH_REG_USER").ok(),
-        password: std::env::var("WASH_REG_PASSWORD").ok(),
+        password: std::env::var("WASH_REG_PASSWORD")
+            .ok()
+            .map(crate::oci::Password::new),
         ..Default::default()
     };
     crate::oci::pull(

@@ -137,6 +137,21 @@ impl Project {
     pub fn dir(&self) -> &Path {
         self.manifest_path.parent().unwrap_or(Path::new("."))
     }
+
+    /// The path dependency a setting names (`implements`, `uses`): by package name or by
+    /// the name code uses for it.
+    pub fn path_dependency(&self, name: &str) -> Option<&PathDependency> {
+        let ident = name.replace('-', "_");
+        self.path_dependencies
+            .iter()
+            .find(|d| d.package == name || d.crate_ident == ident)
+    }
+
+    /// Whether this project's manifest is in `dir` (both resolved, so `a/../b` matches `b`).
+    pub fn is_in(&self, dir: &Path) -> bool {
+        let resolved = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+        resolved(self.dir()) == resolved(dir)
+    }
 }
 
 impl Project {

@@ -131,20 +131,16 @@ fn interface_inputs(
         .chain(project.settings.uses.iter().map(|n| (n, Role::Uses)));
     let mut inputs: Vec<(Project, Generated, String, Role)> = Vec::new();
     for (name, role) in roles {
-        let dep = project
-            .path_dependencies
-            .iter()
-            .find(|d| d.package == *name || d.crate_ident == name.replace('-', "_"))
-            .ok_or_else(|| {
-                refuse(format!(
-                    "`{name}` (in `{}`) is not a path dependency: add it to [dependencies] with \
+        let dep = project.path_dependency(name).ok_or_else(|| {
+            refuse(format!(
+                "`{name}` (in `{}`) is not a path dependency: add it to [dependencies] with \
                      `path = ...`",
-                    match role {
-                        Role::Implements => "implements",
-                        Role::Uses => "uses",
-                    }
-                ))
-            })?;
+                match role {
+                    Role::Implements => "implements",
+                    Role::Uses => "uses",
+                }
+            ))
+        })?;
         if inputs
             .iter()
             .any(|(_, _, ident, _)| *ident == dep.crate_ident)
@@ -255,10 +251,7 @@ fn interface(
     if let Some(found) = cache.get(&dir) {
         return Ok(found.clone());
     }
-    let project = match members.iter().find(|p| {
-        let d = p.dir();
-        d.canonicalize().unwrap_or_else(|_| d.to_path_buf()) == dir
-    }) {
+    let project = match members.iter().find(|p| p.is_in(&dir)) {
         Some(p) => p.clone(),
         None => Workspace::load_crate(cargo, &dir)?.ok_or_else(|| SyncError::Project {
             package: dir.display().to_string(),

@@ -12,7 +12,7 @@ use crate::commands::{report_build_event, CtlConnArgs};
 use crate::output::{Format, Output};
 use cargo_wasmcloud::app::deploy::{self, DeployEvent, DeployOptions};
 use cargo_wasmcloud::app::Application;
-use cargo_wasmcloud::oci::RegistryOptions;
+use cargo_wasmcloud::oci::{Password, RegistryOptions};
 use cargo_wasmcloud::wadm::AppStatus;
 
 #[derive(Debug, Args)]
@@ -52,7 +52,7 @@ pub struct DeployArgs {
         hide_env_values = true,
         requires = "registry_user"
     )]
-    registry_password: Option<String>,
+    registry_password: Option<Password>,
 
     /// Push over plain HTTP (loopback registries use it anyway)
     #[arg(long)]
