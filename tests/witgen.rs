@@ -661,6 +661,15 @@ fn provider_glue_refuses_what_it_cannot_serve_and_writes_handlers_and_async_clie
     );
     run_in(&sandbox, &dir, &["wit"]).ok();
     std::fs::remove_file(dir.join("src/wasmcloud_glue.rs")).unwrap();
+    // Impls inside a fn body and a `const _` block count as impls.
+    provider(
+        "implements = [\"plain-api\"]",
+        good_deps,
+        "struct P;\nconst _: () = { impl plain_api::Echo for P {} };\n\
+         fn main() { impl plain_api::Count for P {} }\n",
+    );
+    run_in(&sandbox, &dir, &["wit"]).ok();
+    std::fs::remove_file(dir.join("src/wasmcloud_glue.rs")).unwrap();
 
     // Implementing one crate and using another: handlers, async clients, one `serve`;
     // `list<u8>` as wRPC's bytes; `--check` then finds it current.

@@ -17,7 +17,7 @@ pub fn missing_impls(project: &Project, pkg: &Package) -> Vec<String> {
     let src = project.dir().join("src");
     super::source::with_deep_stack(|| {
         visit_sources(&src, &mut |file| {
-            macros |= collect_impls(&file.items, &mut found);
+            macros |= collect_impls(file, &mut found);
         })
     });
     // An item-level macro may expand to the impls: then only rustc can tell.
@@ -53,26 +53,87 @@ fn visit_sources(dir: &Path, each: &mut dyn FnMut(&syn::File)) {
     }
 }
 
-/// Collects the names of implemented traits; whether an item-level macro was seen.
-fn collect_impls(items: &[syn::Item], found: &mut std::collections::BTreeSet<String>) -> bool {
-    let mut macros = false;
-    for item in items {
-        match item {
-            syn::Item::Impl(imp) => {
-                if let Some((_, path, _)) = &imp.trait_ {
-                    if let Some(last) = path.segments.last() {
-                        found.insert(last.ident.to_string());
-                    }
-                }
-            }
-            syn::Item::Mod(m) => {
-                if let Some((_, inner)) = &m.content {
-                    macros |= collect_impls(inner, found);
-                }
-            }
-            syn::Item::Macro(_) => macros = true,
-            _ => {}
+/// The trait impls and item macros of one file, wherever they are: impls may sit in fn
+/// bodies or in `const _: () = { ... };` blocks (a common pattern of derive output).
+#[derive(Default)]
+struct ImplFinder {
+    traits: std::collections::BTreeSet<String>,
+    /// A macro at item or statement position, which may expand to impls.
+    macros: bool,
+}
+
+impl<'ast> syn::visit::Visit<'ast> for ImplFinder {
+    fn visit_item_impl(&mut self, imp: &'ast syn::ItemImpl) {
+        if let Some(last) = imp.trait_.as_ref().and_then(|(_, p, _)| p.segments.last()) {
+            self.traits.insert(last.ident.to_string());
         }
+        syn::visit::visit_item_impl(self, imp);
     }
-    macros
+
+    fn visit_item_macro(&mut self, _: &'ast syn::ItemMacro) {
+        self.macros = true;
+    }
+
+    fn visit_stmt_macro(&mut self, _: &'ast syn::StmtMacro) {
+        self.macros = true;
+    }
+}
+
+/// Adds the names of the traits `file` implements; whether it has a macro that may add more.
+fn collect_impls(file: &syn::File, found: &mut std::collections::BTreeSet<String>) -> bool {
+    let mut finder = ImplFinder::default();
+    syn::visit::Visit::visit_file(&mut finder, file);
+    found.append(&mut finder.traits);
+    finder.macros
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn impls_in(source: &str) -> (Vec<String>, bool) {
+        let file = syn::parse_file(source).unwrap();
+        let mut found = Default::default();
+        let macros = collect_impls(&file, &mut found);
+        (found.into_iter().collect(), macros)
+    }
+
+    #[test]
+    fn impls_are_found_wherever_rust_allows_them() {
+        let source = r#"
+            impl api::Top for P {}
+            impl P { fn inherent(&self) {} }
+            mod inner { impl crate::api::InModule for super::P {} }
+            const _: () = { impl api::InConstBlock for P {} };
+            fn setup() {
+                struct Local;
+                impl api::InFnBody for Local {}
+                if true { impl api::InNestedBlock for Local {} }
+            }
+            impl Other for P { fn f(&self) { impl api::InMethod for P {} } }
+        "#;
+        let (traits, macros) = impls_in(source);
+        assert_eq!(
+            traits,
+            [
+                "InConstBlock",
+                "InFnBody",
+                "InMethod",
+                "InModule",
+                "InNestedBlock",
+                "Other",
+                "Top"
+            ]
+        );
+        assert!(!macros);
+    }
+
+    #[test]
+    fn a_macro_at_item_or_statement_position_defers_to_rustc() {
+        assert!(impls_in("make_impls!(P);").1);
+        assert!(impls_in("fn f() { make_impls!(P); }").1);
+        // A macro in expression position cannot expand to items.
+        assert!(!impls_in("fn f() -> Vec<u8> { vec![1] }").1);
+        assert!(!impls_in("impl api::Top for P {}").1);
+    }
 }
