@@ -5,7 +5,7 @@
 //! declined mount, and an unreadable file is an empty cache.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -34,10 +34,7 @@ pub fn blob_info_path() -> PathBuf {
 
 impl BlobInfo {
     pub fn load() -> BlobInfo {
-        std::fs::read(blob_info_path())
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or_default()
+        load_from(&blob_info_path())
     }
 
     /// Repositories of `registry` known to hold `digest`, most recent first, without
@@ -71,16 +68,36 @@ impl BlobInfo {
 
     /// Records one sighting and saves, ignoring failures (the cache is advice).
     pub fn remember(registry: &str, repository: &str, digest: &str) {
-        let mut info = BlobInfo::load();
-        info.record(registry, repository, digest);
-        let path = blob_info_path();
-        if let Some(dir) = path.parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
-        if let Ok(text) = serde_json::to_vec(&info) {
-            let _ = fsutil::write_atomic(&path, fsutil::Mode::Public, |w| w.write_all(&text));
-        }
+        remember_in(&blob_info_path(), registry, repository, digest);
     }
+}
+
+/// Load, record and save under an exclusive lock on a sibling file, so concurrent pushes
+/// and pulls (each its own process) do not drop each other's sightings. Without the lock
+/// (a file system that has none) it goes ahead: the cache is advice.
+fn remember_in(path: &Path, registry: &str, repository: &str, digest: &str) {
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path.with_extension("lock"));
+    // Held until `lock` drops at the end of this function.
+    let _held = lock.as_ref().ok().map(|file| file.lock());
+    let mut info = load_from(path);
+    info.record(registry, repository, digest);
+    if let Ok(text) = serde_json::to_vec(&info) {
+        let _ = fsutil::write_atomic(path, fsutil::Mode::Public, |w| w.write_all(&text));
+    }
+}
+
+fn load_from(path: &Path) -> BlobInfo {
+    std::fs::read(path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -106,5 +123,38 @@ mod tests {
         // The oldest (sha256:1) made room.
         assert!(info.sources("reg:5000", "sha256:1", "x").is_empty());
         assert_eq!(info.sources("reg:5000", "sha256:0512", "x"), ["r"]);
+    }
+
+    /// Processes record at once (one per thread here, each with its own open lock file, as
+    /// separate processes have): every sighting is kept.
+    #[test]
+    fn concurrent_sightings_are_all_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache/blob-info.json");
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    for n in 0..25 {
+                        remember_in(
+                            &path,
+                            "reg:5000",
+                            &format!("repo{t}"),
+                            &format!("sha256:{n}"),
+                        );
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        let info = load_from(&path);
+        for n in 0..25 {
+            let repos = info.sources("reg:5000", &format!("sha256:{n}"), "x");
+            assert_eq!(repos.len(), REPOSITORIES_PER_BLOB, "sha256:{n}: {repos:?}");
+        }
+        // Each record ticks the clock once: a lost update shows as a lower count.
+        assert_eq!(info.clock, 8 * 25);
     }
 }
