@@ -111,9 +111,9 @@ fn doctor_says_what_is_missing_and_what_to_do() {
         &[
             "--registry",
             &host,
-            "--user",
+            "--registry-user",
             "alice",
-            "--password",
+            "--registry-password",
             "s3cret",
         ],
     )

@@ -4,10 +4,10 @@
 use clap::Args;
 use serde_json::json;
 
+use super::registry::RegistryLoginArgs;
 use super::{CtlConnArgs, KeyDirArgs};
 use crate::output::Output;
 use cargo_wasmcloud::doctor::{self, Status};
-use cargo_wasmcloud::oci::{Password, RegistryOptions};
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
@@ -18,18 +18,8 @@ pub struct DoctorArgs {
     #[arg(long, env = "WASH_REG_URL", value_name = "HOST")]
     registry: Option<String>,
 
-    /// Registry user [default: Docker's config]
-    #[arg(long, env = "WASH_REG_USER", requires = "password")]
-    user: Option<String>,
-
-    /// Registry password
-    #[arg(
-        long,
-        env = "WASH_REG_PASSWORD",
-        hide_env_values = true,
-        requires = "user"
-    )]
-    password: Option<Password>,
+    #[command(flatten)]
+    login: RegistryLoginArgs,
 
     #[command(flatten)]
     dir: KeyDirArgs,
@@ -42,14 +32,7 @@ pub fn run(args: DoctorArgs, out: &Output) -> anyhow::Result<()> {
         cwd: &cwd,
         keys: args.dir.resolve(),
         ctl: &ctl,
-        registry: args.registry.as_deref().map(|r| {
-            let opts = RegistryOptions {
-                user: args.user.clone(),
-                password: args.password.clone(),
-                ..Default::default()
-            };
-            (r, opts)
-        }),
+        registry: args.registry.as_deref().map(|r| (r, args.login.options())),
     });
     let text = checks
         .iter()

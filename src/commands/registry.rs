@@ -45,6 +45,41 @@ impl RegistryArgs {
     }
 }
 
+/// Registry credentials for commands whose `-u`/`-p` mean something else (`-p` is the
+/// NATS port beside the lattice connection flags): `app deploy` and `doctor`.
+#[derive(Debug, Clone, Args)]
+pub struct RegistryLoginArgs {
+    /// Registry user (with --registry-password) [default: Docker's config]
+    #[arg(
+        long,
+        alias = "user",
+        env = "WASH_REG_USER",
+        requires = "registry_password"
+    )]
+    pub registry_user: Option<String>,
+
+    /// Registry password (with --registry-user)
+    #[arg(
+        long,
+        alias = "password",
+        env = "WASH_REG_PASSWORD",
+        hide_env_values = true,
+        requires = "registry_user"
+    )]
+    pub registry_password: Option<Password>,
+}
+
+impl RegistryLoginArgs {
+    /// Options with these credentials and every other setting at its default.
+    pub fn options(&self) -> RegistryOptions {
+        RegistryOptions {
+            user: self.registry_user.clone(),
+            password: self.registry_password.clone(),
+            ..Default::default()
+        }
+    }
+}
+
 /// A byte progress bar on stderr when it is a terminal and the output is for people;
 /// nothing otherwise. The bar is cleared when the returned guard is dropped, success or not.
 pub fn progress_bar(out: &Output, label: &str) -> (Progress, ProgressGuard) {

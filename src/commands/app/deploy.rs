@@ -8,11 +8,12 @@ use std::time::Duration;
 use clap::Args;
 
 use super::AppBuildArgs;
+use crate::commands::registry::RegistryLoginArgs;
 use crate::commands::{report_build_event, CtlConnArgs};
 use crate::output::{Format, Output};
 use cargo_wasmcloud::app::deploy::{self, DeployEvent, DeployOptions};
 use cargo_wasmcloud::app::Application;
-use cargo_wasmcloud::oci::{Password, RegistryOptions};
+use cargo_wasmcloud::oci::RegistryOptions;
 use cargo_wasmcloud::wadm::AppStatus;
 
 #[derive(Debug, Args)]
@@ -40,19 +41,8 @@ pub struct DeployArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     wait_timeout: u64,
 
-    /// Registry user for pushing components (with --registry-password) [default: Docker's
-    /// config]
-    #[arg(long, env = "WASH_REG_USER", requires = "registry_password")]
-    registry_user: Option<String>,
-
-    /// Registry password
-    #[arg(
-        long,
-        env = "WASH_REG_PASSWORD",
-        hide_env_values = true,
-        requires = "registry_user"
-    )]
-    registry_password: Option<Password>,
+    #[command(flatten)]
+    login: RegistryLoginArgs,
 
     /// Push over plain HTTP (loopback registries use it anyway)
     #[arg(long)]
@@ -126,10 +116,8 @@ pub fn run_deploy(args: DeployArgs, conn: &CtlConnArgs, out: &Output) -> anyhow:
     let opts = DeployOptions {
         ctl: conn.options(),
         registry: RegistryOptions {
-            user: args.registry_user.clone(),
-            password: args.registry_password.clone(),
             insecure: args.insecure,
-            ..Default::default()
+            ..args.login.options()
         },
         replace: args.replace,
         wait: (!args.skip_wait).then(|| Duration::from_secs(args.wait_timeout)),
