@@ -1,11 +1,9 @@
 //! `build`: build the selected actors with cargo, then validate and sign them.
 
-use std::path::PathBuf;
-
 use clap::Args;
 use serde_json::json;
 
-use super::{report_build_event, KeyDirArgs, PackageArgs};
+use super::{report_build_event, CargoArgs, KeyDirArgs, PackageArgs};
 use crate::output::Output;
 use cargo_wasmcloud::pipeline::{self, BuildOptions, Profile};
 
@@ -26,21 +24,8 @@ pub struct BuildArgs {
     #[arg(long, value_name = "NAME")]
     profile: Option<String>,
 
-    /// Directory for all generated artifacts
-    #[arg(long, value_name = "DIR")]
-    target_dir: Option<PathBuf>,
-
-    /// Require Cargo.lock to be up to date
-    #[arg(long)]
-    locked: bool,
-
-    /// Run without accessing the network
-    #[arg(long)]
-    offline: bool,
-
-    /// Require Cargo.lock and cache to be up to date
-    #[arg(long)]
-    frozen: bool,
+    #[command(flatten)]
+    cargo: CargoArgs,
 
     /// Build, validate and adapt, but do not sign
     #[arg(long)]
@@ -56,10 +41,7 @@ pub struct BuildArgs {
 
 pub fn run(args: BuildArgs, out: &Output) -> anyhow::Result<()> {
     let mut selection = args.select.selection()?;
-    selection.target_dir = args.target_dir.clone();
-    selection.locked = args.locked;
-    selection.offline = args.offline;
-    selection.frozen = args.frozen;
+    args.cargo.apply_to(&mut selection);
     let cwd = selection.cwd.clone();
     let opts = BuildOptions {
         selection,

@@ -244,6 +244,35 @@ impl PackageArgs {
     }
 }
 
+/// The cargo flags passed through to the builds a command runs, as cargo spells them.
+#[derive(Debug, Clone, Args)]
+pub struct CargoArgs {
+    /// Directory for all generated artifacts
+    #[arg(long, value_name = "DIR")]
+    pub target_dir: Option<PathBuf>,
+
+    /// Require Cargo.lock to be up to date
+    #[arg(long)]
+    pub locked: bool,
+
+    /// Run without accessing the network
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Require Cargo.lock and cache to be up to date
+    #[arg(long)]
+    pub frozen: bool,
+}
+
+impl CargoArgs {
+    pub fn apply_to(&self, selection: &mut Selection) {
+        selection.target_dir = self.target_dir.clone();
+        selection.locked = self.locked;
+        selection.offline = self.offline;
+        selection.frozen = self.frozen;
+    }
+}
+
 /// Where keys are kept: `--keys-dir`, else `WASH_KEYS`, else `~/.wash/keys`.
 #[derive(Debug, Clone, Args)]
 pub struct KeyDirArgs {
@@ -339,5 +368,19 @@ mod tests {
     fn the_command_line_is_consistent() {
         use clap::CommandFactory;
         super::Cli::command().debug_assert();
+    }
+
+    /// Every command that runs cargo builds takes cargo's flags for them, spelled as cargo
+    /// spells them.
+    #[test]
+    fn commands_that_build_take_cargos_flags() {
+        use clap::Parser;
+        let flags = ["--locked", "--offline", "--frozen", "--target-dir", "t"];
+        for command in [&["build"][..], &["app", "manifest"], &["app", "deploy"]] {
+            let args = ["cargo-wasmcloud"].iter().chain(command).chain(&flags);
+            if let Err(e) = super::Cli::try_parse_from(args) {
+                panic!("{command:?}: {e}");
+            }
+        }
     }
 }

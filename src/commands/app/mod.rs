@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use super::{CtlConnArgs, KeyDirArgs};
+use super::{CargoArgs, CtlConnArgs, KeyDirArgs};
 use crate::output::Output;
 use cargo_wasmcloud::pipeline::{BuildOptions, Profile};
 use cargo_wasmcloud::project::Selection;
@@ -97,17 +97,8 @@ pub struct AppBuildArgs {
     #[arg(long)]
     debug: bool,
 
-    /// Directory for all generated artifacts
-    #[arg(long, value_name = "DIR")]
-    target_dir: Option<PathBuf>,
-
-    /// Require Cargo.lock to be up to date
-    #[arg(long)]
-    locked: bool,
-
-    /// Run without accessing the network
-    #[arg(long)]
-    offline: bool,
+    #[command(flatten)]
+    cargo: CargoArgs,
 
     /// Fail instead of generating missing keys
     #[arg(long)]
@@ -122,9 +113,7 @@ impl AppBuildArgs {
         let mut selection = Selection::new(std::env::current_dir()?);
         selection.manifest_path = self.manifest_path.clone();
         selection.packages = self.packages.clone();
-        selection.target_dir = self.target_dir.clone();
-        selection.locked = self.locked;
-        selection.offline = self.offline;
+        self.cargo.apply_to(&mut selection);
         Ok(BuildOptions {
             selection,
             profile: if self.debug {
