@@ -103,7 +103,7 @@ mod tests {
         let source = r#"
             impl api::Top for P {}
             impl P { fn inherent(&self) {} }
-            mod inner { impl crate::api::InModule for super::P {} }
+            mod inner { impl api::InModule for super::P {} }
             const _: () = { impl api::InConstBlock for P {} };
             fn setup() {
                 struct Local;
