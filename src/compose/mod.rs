@@ -227,14 +227,7 @@ pub fn compose(root: &Input, plugs: &[Input], rules: &Rules) -> Result<Composed,
             .map_err(|e| ComposeError::Encode(e.to_string()))?;
     }
     let bytes = graph
-        .encode(EncodeOptions {
-            define_components: true,
-            validate: true,
-            processor: Some(Processor {
-                name: env!("CARGO_PKG_NAME"),
-                version: env!("CARGO_PKG_VERSION"),
-            }),
-        })
+        .encode(encode_options())
         .map_err(|e| ComposeError::Encode(format!("{:#}", anyhow::Error::from(e))))?;
     Ok(Composed { bytes, plan })
 }
@@ -305,13 +298,19 @@ pub fn compose_wac(source: &str, root: &Input, plugs: &[Input]) -> Result<Vec<u8
     }
     let resolution = document.resolve(supplied).map_err(|e| wac(e.to_string()))?;
     resolution
-        .encode(EncodeOptions {
-            define_components: true,
-            validate: true,
-            processor: Some(Processor {
-                name: env!("CARGO_PKG_NAME"),
-                version: env!("CARGO_PKG_VERSION"),
-            }),
-        })
+        .encode(encode_options())
         .map_err(|e| wac(e.to_string()))
+}
+
+/// How every composition is written: components defined inline, the result validated, and
+/// this tool named in the producers section.
+fn encode_options() -> EncodeOptions<'static> {
+    EncodeOptions {
+        define_components: true,
+        validate: true,
+        processor: Some(Processor {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        }),
+    }
 }

@@ -53,18 +53,27 @@ impl Lattice {
 
     /// Subscribes to `subject` (made before anything is asked, so nothing is missed).
     pub fn subscribe(&self, subject: &str) -> Result<Subscription, CtlError> {
-        self.runtime.block_on(async {
-            let sub = self
-                .client
-                .subscribe(subject.to_string())
-                .await
-                .map_err(|e| CtlError::Nats(Box::new(e)))?;
-            self.client
-                .flush()
-                .await
-                .map_err(|e| CtlError::Nats(Box::new(e)))?;
-            Ok(Subscription(sub))
-        })
+        self.runtime
+            .block_on(self.subscribed(subject.to_string()))
+            .map(Subscription)
+    }
+
+    /// A subscription the server already knows of (flushed), so nothing published after
+    /// this returns is missed.
+    pub(super) async fn subscribed(
+        &self,
+        subject: String,
+    ) -> Result<async_nats::Subscriber, CtlError> {
+        let sub = self
+            .client
+            .subscribe(subject)
+            .await
+            .map_err(|e| CtlError::Nats(Box::new(e)))?;
+        self.client
+            .flush()
+            .await
+            .map_err(|e| CtlError::Nats(Box::new(e)))?;
+        Ok(sub)
     }
 
     /// The next message of a subscription, or None when `wait` passes first.

@@ -26,19 +26,10 @@ impl Lattice {
         awaited: Option<(Awaited<'_>, Duration)>,
     ) -> Result<String, CtlError> {
         let events = match awaited {
-            Some(_) => Some(self.runtime.block_on(async {
-                let subject = format!("wasmbus.evt.{}.>", self.opts.lattice);
-                let sub = self
-                    .client
-                    .subscribe(subject)
-                    .await
-                    .map_err(|e| CtlError::Nats(Box::new(e)))?;
-                self.client
-                    .flush()
-                    .await
-                    .map_err(|e| CtlError::Nats(Box::new(e)))?;
-                Ok::<_, CtlError>(sub)
-            })?),
+            Some(_) => Some(
+                self.runtime
+                    .block_on(self.subscribed(format!("wasmbus.evt.{}.>", self.opts.lattice)))?,
+            ),
             None => None,
         };
         let (_, message) = self.request::<serde::de::IgnoredAny>(rest, body, what)?;
