@@ -526,6 +526,8 @@ fn sign_fails(sandbox: &Sandbox, input: &[u8], expect: &str) -> Run {
         "expected {expect:?} in {:?}",
         run.stderr
     );
+    // The line names the file, as `inspect`'s does.
+    assert!(run.error().contains("bad.wasm"), "{}", run.stderr);
     let mut after = sandbox.entries();
     after.retain(|e| e != "bad.wasm");
     let mut before = before;
@@ -577,6 +579,16 @@ fn bad_wasm_inputs_fail_cleanly() {
         "{}",
         run.stderr
     );
+    std::fs::create_dir(sandbox.file("dir.wasm")).unwrap();
+    for command in [&["claims", "sign"][..], &["inspect"]] {
+        let run = sandbox.run(&[command, &["dir.wasm"]].concat()).fails();
+        assert!(
+            run.error().contains("cannot read dir.wasm")
+                && run.error().to_lowercase().contains("is a directory"),
+            "{command:?}: {}",
+            run.stderr
+        );
+    }
 }
 
 #[test]

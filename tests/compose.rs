@@ -316,7 +316,21 @@ fn bad_inputs_fail_cleanly() {
     )
     .fails();
     assert!(
-        run.error().contains("`junk` is not a component"),
+        run.error().ends_with(
+            "`junk` is not a component: not a WebAssembly binary (no \\0asm magic number)"
+        ),
+        "{}",
+        run.stderr
+    );
+    sandbox.write("core.wasm", b"\0asm\x01\0\0\0");
+    let run = compose(
+        &sandbox,
+        &["root.wasm", "--plug", "core.wasm", "-d", "out.wasm"],
+    )
+    .fails();
+    assert!(
+        run.error()
+            .contains("`core` is not a component: it is a core module"),
         "{}",
         run.stderr
     );

@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 use wac_graph::types::Package;
 use wac_graph::{CompositionGraph, EncodeOptions, NodeId, PackageId, Processor};
 
+use crate::artifact::wasm;
+
 pub use plan::{Plan, Rules, Semver, Source, Target, Wire, WireRule};
 
 #[derive(Debug, thiserror::Error)]
@@ -145,6 +147,16 @@ fn load(root: &Input, plugs: &[Input]) -> Result<Loaded, ComposeError> {
             id: input.id.clone(),
             reason,
         };
+        // Said in our words first: wac's message for these names its own package, not the file.
+        match wasm::kind_of(&input.bytes) {
+            Err(e) => return Err(not_component(e.to_string())),
+            Ok(wasm::WasmKind::CoreModule) => {
+                return Err(not_component(
+                    "it is a core module (build it for wasm32-wasip2 to get a component)".into(),
+                ))
+            }
+            Ok(wasm::WasmKind::Component) => {}
+        }
         let package = Package::from_bytes(&name, None, input.bytes.clone(), graph.types_mut())
             .map_err(|e| not_component(format!("{e:#}")))?;
         let id = graph

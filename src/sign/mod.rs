@@ -40,6 +40,9 @@ pub enum SignError {
     CallAlias { alias: String, reason: String },
     #[error("cannot read {path}: {source}")]
     Read { path: String, source: io::Error },
+    /// The input is not Wasm we can sign.
+    #[error("{path}: {source}")]
+    Input { path: String, source: WasmError },
     #[error("cannot write {path}: {source}")]
     Write { path: String, source: io::Error },
     #[error("I/O error: {0}")]
@@ -152,15 +155,21 @@ pub fn sign_file(
         source,
     };
     let source = File::open(input).map_err(read_error)?;
-    let len = source.metadata().map_err(read_error)?.len();
+    let meta = source.metadata().map_err(read_error)?;
+    if meta.is_dir() {
+        return Err(read_error(io::ErrorKind::IsADirectory.into()));
+    }
     // The canonical form planned from the section headers, then read once in order: the
     // input is never held in memory, however large.
-    let plan = wasm::plan_canonical(&source, len)?;
+    let plan = wasm::plan_canonical(&source, meta.len()).map_err(|e| SignError::Input {
+        path: input.display().to_string(),
+        source: e,
+    })?;
     let kind = plan.kind;
 
     let mut out = fsutil::AtomicFile::create(dest, fsutil::Mode::Public).map_err(write_error)?;
     let hasher = hash_and_write(&plan, &source, &mut out).map_err(|e| match e {
-        Failed::Read(e) => SignError::Io(e),
+        Failed::Read(e) => read_error(e),
         Failed::Write(e) => write_error(e),
     })?;
     let hash = data_encoding::HEXUPPER.encode(&hasher.finalize());
