@@ -48,6 +48,19 @@ pub enum WadmError {
     Lattice(#[from] CtlError),
 }
 
+impl WadmError {
+    /// wadm's `notfound`, for an application or (when given) one version of it.
+    fn not_found(name: &str, version: Option<&str>) -> Self {
+        match version {
+            Some(version) => WadmError::NoSuchVersion {
+                name: name.into(),
+                version: version.into(),
+            },
+            None => WadmError::NotFound(name.into()),
+        }
+    }
+}
+
 /// The states wadm reports for an application and each of its scalers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -277,13 +290,7 @@ impl Wadm {
         let body = version.map(|v| json!({ "version": v }));
         let (reply, value) = self.call("get", Some(name), name, body)?;
         if reply.result == "notfound" {
-            return Err(match version {
-                Some(version) => WadmError::NoSuchVersion {
-                    name: name.into(),
-                    version: version.into(),
-                },
-                None => WadmError::NotFound(name.into()),
-            });
+            return Err(WadmError::not_found(name, version));
         }
         Ok(value.get("manifest").cloned().unwrap_or(Value::Null))
     }
@@ -322,13 +329,7 @@ impl Wadm {
         let body = json!({ "version": version });
         let (reply, value) = self.call("deploy", Some(name), name, Some(body))?;
         if reply.result == "notfound" {
-            return Err(match version {
-                Some(version) => WadmError::NoSuchVersion {
-                    name: name.into(),
-                    version: version.into(),
-                },
-                None => WadmError::NotFound(name.into()),
-            });
+            return Err(WadmError::not_found(name, version));
         }
         Ok(Acknowledged {
             name: name.into(),
