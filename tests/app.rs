@@ -30,6 +30,17 @@ fn run_in(sandbox: &Sandbox, dir: &Path, args: &[&str]) -> support::Run {
     })
 }
 
+/// `app` passes cargo's flags to its build: cargo refuses to make the missing lock file.
+#[test]
+fn app_passes_cargo_flags_to_its_build() {
+    let sandbox = Sandbox::new();
+    let ws = support::app_workspace(&sandbox, "127.0.0.1:18080");
+    for flag in ["--frozen", "--locked"] {
+        let run = run_in(&sandbox, &ws, &["app", "manifest", flag]);
+        support::assert_cargo_refused_the_lock_file(&run, flag, &ws);
+    }
+}
+
 #[test]
 fn the_manifest_comes_from_cargo_toml_and_the_actors_wit() {
     let sandbox = Sandbox::new();

@@ -243,6 +243,18 @@ fn wasip1_modules_are_adapted_into_components() {
 
 // --- failures ----------------------------------------------------------------------------
 
+/// `--locked`/`--frozen` reach cargo: a workspace without Cargo.lock is refused by cargo
+/// itself, and no lock file is written.
+#[test]
+fn cargo_flags_reach_cargo() {
+    let sandbox = Sandbox::new();
+    let dir = copy_fixture(&sandbox, "workspace");
+    for flag in ["--frozen", "--locked"] {
+        let run = build_in(&sandbox, &dir, &["build", flag]);
+        support::assert_cargo_refused_the_lock_file(&run, flag, &dir);
+    }
+}
+
 #[test]
 fn outside_a_cargo_project_is_an_error() {
     let sandbox = Sandbox::new();

@@ -309,43 +309,25 @@ fn emitted_wac_composes_the_same_through_the_escape_hatch() {
 fn bad_inputs_fail_cleanly() {
     let sandbox = Sandbox::new();
     chain(&sandbox);
-    sandbox.write("junk.wasm", b"not wasm at all");
-    let run = compose(
-        &sandbox,
-        &["root.wasm", "--plug", "junk.wasm", "-d", "out.wasm"],
-    )
-    .fails();
-    assert!(
-        run.error().ends_with(
-            "`junk` is not a component: not a WebAssembly binary (no \\0asm magic number)"
-        ),
-        "{}",
-        run.stderr
-    );
-    sandbox.write("core.wasm", b"\0asm\x01\0\0\0");
-    let run = compose(
-        &sandbox,
-        &["root.wasm", "--plug", "core.wasm", "-d", "out.wasm"],
-    )
-    .fails();
-    assert!(
-        run.error()
-            .contains("`core` is not a component: it is a core module"),
-        "{}",
-        run.stderr
-    );
     let truncated = &component(CHAIN, "plug-b")[..40];
-    sandbox.write("cut.wasm", truncated);
-    let run = compose(
-        &sandbox,
-        &["root.wasm", "--plug", "cut.wasm", "-d", "out.wasm"],
-    )
-    .fails();
-    assert!(
-        run.error().contains("`cut` is not a component"),
-        "{}",
-        run.stderr
-    );
+    for (file, bytes, expect) in [
+        (
+            "junk.wasm",
+            &b"not wasm at all"[..],
+            "`junk` is not a component: not a WebAssembly binary (no \\0asm magic number)",
+        ),
+        (
+            "core.wasm",
+            b"\0asm\x01\0\0\0",
+            "`core` is not a component: it is a core module",
+        ),
+        ("cut.wasm", truncated, "`cut` is not a component"),
+    ] {
+        sandbox.write(file, bytes);
+        let run = compose(&sandbox, &["root.wasm", "--plug", file, "-d", "out.wasm"]).fails();
+        assert!(run.error().contains(expect), "{file}: {}", run.stderr);
+        assert!(!sandbox.file("out.wasm").exists(), "{file}");
+    }
     let run = compose(&sandbox, &["root.wasm", "--plug", "missing.wasm"]).fails();
     assert!(run.error().contains("missing.wasm"), "{}", run.stderr);
     let run = compose(&sandbox, &chain_args(&["--wire", "test:chain/b=nobody"])).fails();

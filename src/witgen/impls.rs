@@ -64,10 +64,26 @@ struct ImplFinder {
 
 impl<'ast> syn::visit::Visit<'ast> for ImplFinder {
     fn visit_item_impl(&mut self, imp: &'ast syn::ItemImpl) {
+        if only_in_tests(&imp.attrs) {
+            return;
+        }
         if let Some(last) = imp.trait_.as_ref().and_then(|(_, p, _)| p.segments.last()) {
             self.traits.insert(last.ident.to_string());
         }
         syn::visit::visit_item_impl(self, imp);
+    }
+
+    /// A test module's impls (mocks) are not in the build `serve` is compiled into.
+    fn visit_item_mod(&mut self, module: &'ast syn::ItemMod) {
+        if !only_in_tests(&module.attrs) {
+            syn::visit::visit_item_mod(self, module);
+        }
+    }
+
+    fn visit_item_fn(&mut self, function: &'ast syn::ItemFn) {
+        if !only_in_tests(&function.attrs) {
+            syn::visit::visit_item_fn(self, function);
+        }
     }
 
     fn visit_item_macro(&mut self, _: &'ast syn::ItemMacro) {
@@ -77,6 +93,18 @@ impl<'ast> syn::visit::Visit<'ast> for ImplFinder {
     fn visit_stmt_macro(&mut self, _: &'ast syn::StmtMacro) {
         self.macros = true;
     }
+}
+
+/// `#[cfg(test)]` or `#[test]`: compiled only into the test build.
+fn only_in_tests(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|attr| {
+        attr.path().is_ident("test")
+            || (attr.path().is_ident("cfg")
+                && attr
+                    .meta
+                    .require_list()
+                    .is_ok_and(|list| list.tokens.to_string() == "test"))
+    })
 }
 
 /// Adds the names of the traits `file` implements; whether it has a macro that may add more.
@@ -126,6 +154,23 @@ mod tests {
             ]
         );
         assert!(!macros);
+    }
+
+    #[test]
+    fn impls_only_in_the_test_build_do_not_count() {
+        let source = r#"
+            #[cfg(test)]
+            mod tests { impl api::Mocked for Fake {} }
+            #[cfg(test)]
+            impl api::TestOnly for P {}
+            #[test]
+            fn t() { impl api::InTestFn for P {} }
+            #[cfg(not(test))]
+            impl api::Real for P {}
+            #[cfg(feature = "x")]
+            mod featured { impl api::Featured for super::P {} }
+        "#;
+        assert_eq!(impls_in(source).0, ["Featured", "Real"]);
     }
 
     #[test]

@@ -134,7 +134,7 @@ fn interface_inputs(
         let dep = project.path_dependency(name).ok_or_else(|| {
             refuse(format!(
                 "`{name}` (in `{}`) is not a path dependency: add it to [dependencies] with \
-                     `path = ...`",
+                 `path = ...`",
                 match role {
                     Role::Implements => "implements",
                     Role::Uses => "uses",

@@ -297,6 +297,26 @@ pub fn app_workspace(sandbox: &Sandbox, address: &str) -> PathBuf {
     ws
 }
 
+/// Cargo refused to write the lock file `dir` lacks because `flag` (`--locked`, `--frozen`)
+/// reached it: exit 1, cargo's reason, our one line last, and still no Cargo.lock.
+#[track_caller]
+pub fn assert_cargo_refused_the_lock_file(run: &Run, flag: &str, dir: &Path) {
+    assert_eq!(run.status.code(), Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("because {flag} was passed")),
+        "{}",
+        run.stderr
+    );
+    let last = run.stderr.lines().last().unwrap_or("");
+    assert!(
+        last.starts_with("error: cargo build failed"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert!(!dir.join("Cargo.lock").exists());
+}
+
 /// Replaces the first `from` in a file (which must hold it) by `to`.
 pub fn edit_file(path: &Path, from: &str, to: &str) {
     let text = std::fs::read_to_string(path).unwrap();
