@@ -75,6 +75,11 @@ impl AtomicFile {
                 format!("directory {} does not exist", dir.display()),
             ));
         }
+        // Said now rather than at the rename, after all the work (and, for signing, after
+        // keys were made).
+        if dest.is_dir() {
+            return Err(io::ErrorKind::IsADirectory.into());
+        }
         let temp = match unnamed_in(dir) {
             Some(temp) => temp,
             // Created 0600 by tempfile, so a secret is never readable by others, not even
@@ -263,6 +268,17 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.to_string(), "boom");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_directory_as_destination_is_refused_before_any_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("taken");
+        fs::create_dir(&dest).unwrap();
+        let err = AtomicFile::create(&dest, Mode::Public).err().unwrap();
+        assert_eq!(err.kind(), io::ErrorKind::IsADirectory);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert!(fs::read_dir(&dest).unwrap().next().is_none());
     }
 
     #[test]

@@ -579,6 +579,22 @@ fn bad_wasm_inputs_fail_cleanly() {
         "{}",
         run.stderr
     );
+    // A directory as the destination: said before keys are made or anything is written.
+    sandbox.write("good.wasm", component);
+    std::fs::create_dir(sandbox.file("taken.wasm")).unwrap();
+    let run = sandbox
+        .run(&["claims", "sign", "good.wasm", "-d", "taken.wasm"])
+        .fails();
+    assert!(
+        run.error().contains("cannot write taken.wasm")
+            && run.error().to_lowercase().contains("is a directory"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !sandbox.keys().exists(),
+        "keys made before the destination was checked"
+    );
     std::fs::create_dir(sandbox.file("dir.wasm")).unwrap();
     for command in [&["claims", "sign"][..], &["inspect"]] {
         let run = sandbox.run(&[command, &["dir.wasm"]].concat()).fails();
